@@ -1,0 +1,121 @@
+// Element types and compile-time dispatch over them.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <string_view>
+
+#include "wgml/core/half.h"
+
+namespace wgml {
+
+enum class DType : uint8_t { Float32, Float16, Int32, Int64, UInt8, Int8, Bool };
+inline constexpr int kDTypeCount = 7;
+inline constexpr DType kAllDTypes[kDTypeCount] = {DType::Float32, DType::Float16, DType::Int32,
+                                                  DType::Int64,   DType::UInt8,   DType::Int8,
+                                                  DType::Bool};
+
+size_t dtype_size(DType t);
+std::string_view dtype_name(DType t);  // "float32", "float16", ... (PyTorch's names)
+DType dtype_from_name(std::string_view name);  // throws on an unknown name
+inline bool is_floating(DType t) { return t == DType::Float32 || t == DType::Float16; }
+inline bool is_integral(DType t) { return !is_floating(t) && t != DType::Bool; }
+inline std::ostream& operator<<(std::ostream& out, DType t) { return out << dtype_name(t); }
+
+// A set of dtypes, one bit each; op table entries declare what they accept with these.
+class DTypeSet {
+ public:
+  constexpr DTypeSet() = default;
+  constexpr DTypeSet(std::initializer_list<DType> types) {
+    for (DType t : types) bits_ |= bit(t);
+  }
+  constexpr bool contains(DType t) const { return (bits_ & bit(t)) != 0; }
+  constexpr DTypeSet operator|(DTypeSet other) const { return from_bits(bits_ | other.bits_); }
+  constexpr bool empty() const { return bits_ == 0; }
+  std::string to_string() const;  // "{float32, float16}"
+
+ private:
+  static constexpr uint32_t bit(DType t) { return 1u << static_cast<unsigned>(t); }
+  static constexpr DTypeSet from_bits(uint32_t bits) {
+    DTypeSet s;
+    s.bits_ = bits;
+    return s;
+  }
+  uint32_t bits_ = 0;
+};
+
+namespace dtypes {
+inline constexpr DTypeSet kFloat{DType::Float32, DType::Float16};
+inline constexpr DTypeSet kSignedInt{DType::Int32, DType::Int64, DType::Int8};
+inline constexpr DTypeSet kInt{DType::Int32, DType::Int64, DType::Int8, DType::UInt8};
+inline constexpr DTypeSet kSigned = kFloat | kSignedInt;
+inline constexpr DTypeSet kNumeric = kFloat | kInt;
+inline constexpr DTypeSet kBool{DType::Bool};
+inline constexpr DTypeSet kAll = kNumeric | kBool;
+inline constexpr DTypeSet kIndex{DType::Int32, DType::Int64};
+}  // namespace dtypes
+
+// The C++ storage type of each dtype.
+template <DType T>
+struct StorageOf;
+template <> struct StorageOf<DType::Float32> { using type = float; };
+template <> struct StorageOf<DType::Float16> { using type = Half; };
+template <> struct StorageOf<DType::Int32> { using type = int32_t; };
+template <> struct StorageOf<DType::Int64> { using type = int64_t; };
+template <> struct StorageOf<DType::UInt8> { using type = uint8_t; };
+template <> struct StorageOf<DType::Int8> { using type = int8_t; };
+template <> struct StorageOf<DType::Bool> { using type = bool; };
+
+template <typename T>
+struct TypeTag {
+  using type = T;
+};
+
+// Calls fn(TypeTag<S>{}) with S the storage type of `t`.
+template <typename Fn>
+decltype(auto) dispatch_dtype(DType t, Fn&& fn) {
+  switch (t) {
+    case DType::Float32: return fn(TypeTag<float>{});
+    case DType::Float16: return fn(TypeTag<Half>{});
+    case DType::Int32: return fn(TypeTag<int32_t>{});
+    case DType::Int64: return fn(TypeTag<int64_t>{});
+    case DType::UInt8: return fn(TypeTag<uint8_t>{});
+    case DType::Int8: return fn(TypeTag<int8_t>{});
+    case DType::Bool: return fn(TypeTag<bool>{});
+  }
+  return fn(TypeTag<float>{});  // unreachable: every enumerator is handled above
+}
+
+// Computation types: floats compute in double (then round once), integers in int64.
+template <typename S>
+using ComputeOf = std::conditional_t<std::is_same_v<S, float> || std::is_same_v<S, Half>, double,
+                                     int64_t>;
+
+template <typename S, typename C>
+inline C load_as(const S& v) {
+  if constexpr (std::is_same_v<S, Half>) {
+    return static_cast<C>(half_to_float(v));
+  } else {
+    return static_cast<C>(v);
+  }
+}
+
+template <typename S, typename C>
+inline S store_as(C v) {
+  if constexpr (std::is_same_v<S, Half>) {
+    return float_to_half(static_cast<float>(v));
+  } else if constexpr (std::is_same_v<S, bool>) {
+    return v != C(0);
+  } else if constexpr (std::is_integral_v<S> && std::is_floating_point_v<C>) {
+    // Float to integer: truncate toward zero like C++ and PyTorch; NaN and out-of-range give 0
+    // instead of undefined behaviour.
+    if (!(v > -9.3e18 && v < 9.3e18)) return S(0);
+    return static_cast<S>(static_cast<int64_t>(v));
+  } else {
+    return static_cast<S>(v);
+  }
+}
+
+}  // namespace wgml

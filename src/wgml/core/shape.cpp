@@ -1,0 +1,64 @@
+#include "wgml/core/shape.h"
+
+#include <algorithm>
+
+#include "wgml/core/error.h"
+
+namespace wgml {
+
+int64_t shape_numel(const Shape& shape) {
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  return n;
+}
+
+Strides contiguous_strides(const Shape& shape) {
+  Strides strides(shape.size());
+  int64_t stride = 1;
+  for (size_t i = shape.size(); i-- > 0;) {
+    strides[i] = stride;
+    stride *= std::max<int64_t>(shape[i], 1);
+  }
+  return strides;
+}
+
+std::string shape_str(const Shape& shape) { return str_cat(shape); }
+
+Shape broadcast_shapes(const Shape& a, const Shape& b, const std::string& op) {
+  const size_t rank = std::max(a.size(), b.size());
+  Shape out(rank);
+  for (size_t i = 0; i < rank; ++i) {
+    const int64_t da = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
+    const int64_t db = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
+    WGML_CHECK(da == db || da == 1 || db == 1, op, ": shapes ", a, " and ", b,
+               " are not broadcastable (dimension ", i, ": ", da, " vs ", db, ")");
+    out[i] = da == 1 ? db : da;
+  }
+  return out;
+}
+
+int normalize_axis(int64_t axis, size_t rank, const std::string& op) {
+  const int64_t r = static_cast<int64_t>(rank);
+  WGML_CHECK((axis >= -r && axis < r) || (r == 0 && (axis == 0 || axis == -1)), op, ": axis ", axis,
+             " is out of range for a tensor of rank ", rank);
+  return static_cast<int>(axis < 0 ? axis + std::max<int64_t>(r, 1) : axis);
+}
+
+std::vector<int> normalize_axes(const std::vector<int64_t>& axes, size_t rank,
+                                const std::string& op) {
+  std::vector<int> out;
+  if (axes.empty()) {
+    for (size_t i = 0; i < rank; ++i) out.push_back(static_cast<int>(i));
+    return out;
+  }
+  for (int64_t axis : axes) {
+    const int a = normalize_axis(axis, rank, op);
+    WGML_CHECK(std::find(out.begin(), out.end(), a) == out.end(), op, ": axis ", axis,
+               " appears twice in ", axes);
+    out.push_back(a);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace wgml

@@ -1,0 +1,29 @@
+// The CPU device: host memory, and the reference kernels of kernels/cpu/.
+#pragma once
+
+#include "wgml/devices/device.h"
+
+namespace wgml {
+
+class CpuStorage : public Storage {
+ public:
+  CpuStorage(Device& device, size_t nbytes);
+  ~CpuStorage() override;
+  void* host_data() override { return data_; }
+
+ private:
+  void* data_ = nullptr;
+};
+
+class CpuDevice : public Device {
+ public:
+  std::string name() const override { return "cpu"; }
+  std::shared_ptr<Storage> allocate(size_t nbytes) override;
+  void write(Storage& dst, size_t offset, const void* src, size_t nbytes) override;
+  void read(Storage& src, size_t offset, void* dst, size_t nbytes) override;
+  bool supports(const OpCall& call, const std::vector<Tensor>& inputs) const override;
+  void execute(const OpCall& call, const std::vector<Tensor>& inputs,
+               std::vector<Tensor>& outputs) override;
+};
+
+}  // namespace wgml

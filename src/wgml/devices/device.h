@@ -1,0 +1,53 @@
+// The device interface: memory plus the execution of one op call. A new backend is one folder
+// under devices/ that implements this; nothing above it knows which device runs an op.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "wgml/core/dtype.h"
+
+namespace wgml {
+
+class Device;
+class Tensor;
+struct OpCall;
+
+// A block of device memory. Tensors are views into storages.
+class Storage {
+ public:
+  Storage(Device& device, size_t nbytes) : device_(device), nbytes_(nbytes) {}
+  virtual ~Storage() = default;
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+
+  Device& device() const { return device_; }
+  size_t nbytes() const { return nbytes_; }
+  // Host address of the memory when the device shares it with the host (the CPU), else nullptr.
+  virtual void* host_data() { return nullptr; }
+
+ private:
+  Device& device_;
+  size_t nbytes_;
+};
+
+class Device {
+ public:
+  virtual ~Device() = default;
+  virtual std::string name() const = 0;  // "cpu", "webgpu"
+
+  virtual std::shared_ptr<Storage> allocate(size_t nbytes) = 0;
+  virtual void write(Storage& dst, size_t offset, const void* src, size_t nbytes) = 0;
+  virtual void read(Storage& src, size_t offset, void* dst, size_t nbytes) = 0;
+
+  // Whether this device has a kernel for the call (op, attributes, input dtypes and shapes).
+  // Composite ops the device does not support are decomposed by the runtime instead.
+  virtual bool supports(const OpCall& call, const std::vector<Tensor>& inputs) const = 0;
+  // Runs the call; `outputs` are allocated on this device with the inferred shapes and dtypes.
+  virtual void execute(const OpCall& call, const std::vector<Tensor>& inputs,
+                       std::vector<Tensor>& outputs) = 0;
+};
+
+}  // namespace wgml

@@ -1,0 +1,28 @@
+// Eager dispatch: validates a call against the op table, then runs it on the inputs' device.
+// The graph compiler of a later issue sits behind the same OpBuilder interface.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "wgml/ops/op_def.h"
+
+namespace wgml {
+
+// Checks input count, dtypes and devices, fills default attributes and coerces int to float.
+OpCall bind_call(const OpDef& op, const std::vector<Tensor>& inputs, Attrs attrs);
+
+// The output shapes and dtypes of a bound call (elementwise, reduce and kernel ops).
+std::vector<TensorDesc> infer_outputs(const OpCall& call, const std::vector<Tensor>& inputs);
+
+class EagerRuntime : public OpBuilder {
+ public:
+  std::vector<Tensor> call(const std::string& op, std::vector<Tensor> inputs,
+                           Attrs attrs = {}) override;
+};
+
+// Runs op `name` eagerly: wgml::run_op("add", {a, b}).
+std::vector<Tensor> run_op(const std::string& name, std::vector<Tensor> inputs, Attrs attrs = {});
+Tensor run_op1(const std::string& name, std::vector<Tensor> inputs, Attrs attrs = {});
+
+}  // namespace wgml

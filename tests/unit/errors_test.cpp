@@ -1,0 +1,52 @@
+// Bad input raises wgml::Error whose message names the op and what is wrong.
+#include <gtest/gtest.h>
+
+#include "wgml/core/tensor.h"
+#include "wgml/runtime/dispatch.h"
+
+namespace wgml {
+namespace {
+
+Tensor ones(const Shape& shape, DType dtype = DType::Float32) {
+  return Tensor::from_vector(std::vector<double>(size_t(shape_numel(shape)), 1.0), shape, dtype);
+}
+
+void expect_error(const std::function<void()>& fn, const std::vector<std::string>& parts) {
+  try {
+    fn();
+    FAIL() << "no error raised";
+  } catch (const Error& e) {
+    for (const std::string& part : parts) {
+      EXPECT_NE(std::string(e.what()).find(part), std::string::npos)
+          << "message '" << e.what() << "' lacks '" << part << "'";
+    }
+  }
+}
+
+TEST(Errors, MismatchedShapesNameTheOpAndShapes) {
+  expect_error([] { run_op("add", {ones({2, 3}), ones({4})}); }, {"add", "[2, 3]", "[4]"});
+}
+
+TEST(Errors, WrongDTypeNamesTheInputAndTheAcceptedTypes) {
+  expect_error([] { run_op("exp", {ones({2}, DType::Int32)}); }, {"exp", "int32", "float32"});
+  expect_error([] { run_op("add", {ones({2}), ones({2}, DType::Float16)}); },
+               {"add", "float16", "float32"});
+}
+
+TEST(Errors, OutOfRangeAxis) {
+  expect_error([] { run_op("sum", {ones({2, 3})}, {{"axes", Ints{2}}}); }, {"sum", "axis 2"});
+  expect_error([] { run_op("argmax", {ones({2, 3})}, {{"axis", int64_t{-3}}}); }, {"argmax"});
+}
+
+TEST(Errors, UnknownOpsAndAttributes) {
+  expect_error([] { run_op("addd", {ones({1})}); }, {"unknown op 'addd'"});
+  expect_error([] { run_op("leaky_relu", {ones({1})}, {{"slope", 0.2}}); },
+               {"leaky_relu", "slope", "alpha"});
+  expect_error([] { run_op("reshape", {ones({2, 3})}); }, {"reshape", "'shape' is required"});
+  expect_error([] { run_op("reshape", {ones({2, 3})}, {{"shape", Ints{4, -1}}}); },
+               {"reshape", "[2, 3]", "[4, -1]"});
+  expect_error([] { run_op("add", {ones({1})}); }, {"add", "inputs, got 1"});
+}
+
+}  // namespace
+}  // namespace wgml
