@@ -8,6 +8,7 @@ APT_PACKAGES=(
   cmake ninja-build g++ make clang-format
   libgtest-dev nlohmann-json3-dev
   python3 python3-numpy python3-torch libopenblas0-pthread
+  emscripten nodejs
 )
 
 missing=()

@@ -89,13 +89,29 @@ std::vector<TensorDesc> infer_outputs(const OpCall& call, const std::vector<Tens
   }
 }
 
+// Composites over float16 inputs compute in float32 and round their outputs once, as PyTorch's
+// half-precision kernels do internally; rounding every intermediate would compound the error.
+std::vector<Tensor> EagerRuntime::run_composite(const OpCall& call, std::vector<Tensor> inputs) {
+  bool half = false;
+  for (Tensor& t : inputs) {
+    if (!t.defined() || t.dtype() != DType::Float16) continue;
+    t = call1("cast", {t}, {{"dtype", std::string("float32")}});
+    half = true;
+  }
+  std::vector<Tensor> outputs = call.op->decompose(*this, call, inputs);
+  if (!half) return outputs;
+  for (Tensor& t : outputs) {
+    if (t.dtype() == DType::Float32) t = call1("cast", {t}, {{"dtype", std::string("float16")}});
+  }
+  return outputs;
+}
+
 std::vector<Tensor> EagerRuntime::call(const std::string& name, std::vector<Tensor> inputs,
                                        Attrs attrs) {
   const OpDef& op = op_table().get(name);
   const OpCall call = bind_call(op, inputs, std::move(attrs));
-  if (op.kind == OpKind::View || op.kind == OpKind::Composite) {
-    return op.decompose(*this, call, inputs);
-  }
+  if (op.kind == OpKind::View) return op.decompose(*this, call, inputs);
+  if (op.kind == OpKind::Composite) return run_composite(call, std::move(inputs));
   const Tensor* first = nullptr;
   for (const Tensor& t : inputs) {
     if (t.defined() && first == nullptr) first = &t;

@@ -19,6 +19,9 @@ class EagerRuntime : public OpBuilder {
  public:
   std::vector<Tensor> call(const std::string& op, std::vector<Tensor> inputs,
                            Attrs attrs = {}) override;
+
+ private:
+  std::vector<Tensor> run_composite(const OpCall& call, std::vector<Tensor> inputs);
 };
 
 // Runs op `name` eagerly: wgml::run_op("add", {a, b}).
