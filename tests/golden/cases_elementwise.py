@@ -4,7 +4,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-FLOATS = ["float32", "float16"]
+from golden import FLOATS
 
 # op: (torch reference, input domain (lo, hi) or None for randn, dtypes, attrs)
 UNARY = {
@@ -174,3 +174,6 @@ def cases(g):
         g.case("where", [cond, a, b], torch.where, note="broadcast")
     g.case("where", [g.randbool((3, 4)), g.randn((3, 4)), g.randn((3, 4))], torch.where,
            grads=True)
+    g.case("relu", [g.randn((0, 3))], torch.relu, note="empty")
+    g.case("add", [g.randn((2, 0, 3)).permute(1, 2, 0), g.randn((3, 1))], torch.add,
+           note="empty, non-contiguous")

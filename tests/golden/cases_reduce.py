@@ -1,7 +1,7 @@
 """Reductions over any axes with keepdims, against PyTorch."""
 import torch
 
-FLOATS = ["float32", "float16"]
+from golden import FLOATS
 
 
 def float_input(g, shape, dtype, positive=False):
@@ -56,6 +56,9 @@ def cases(g):
         g.case(op, [ties], lambda t: fn(t, 1), {"axis": 1}, note="ties pick the first")
         g.case(op, [g.randn((6, 5)).transpose()], lambda t: fn(t, 0), {"axis": 0},
                note="transposed")
+    g.case("sum", [g.randn((3, 0, 2))], lambda t: t.sum(1), {"axes": [1]}, note="empty axis")
+    g.case("max", [g.randn((0, 4))], lambda t: torch.amax(t, 1), {"axes": [1]},
+           note="no rows")
 
 
 def _prod(x, dims, keep):

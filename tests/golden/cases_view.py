@@ -1,15 +1,9 @@
 """Views (reshape, permute, expand, slice, flip, squeeze, split, ...), copy and cast."""
 import torch
 
-ALL = ["float32", "float16", "int32", "int64", "uint8", "int8", "bool"]
+from golden import ALL_DTYPES as ALL
 
 
-def any_input(g, shape, dtype):
-    if dtype == "bool":
-        return g.randbool(shape)
-    if dtype in ("float32", "float16"):
-        return g.randn(shape, dtype)
-    return g.randint(shape, 0 if dtype == "uint8" else -100, 100, dtype)
 
 
 def _slice(t, starts, ends, axes, steps):
@@ -21,19 +15,19 @@ def _slice(t, starts, ends, axes, steps):
 
 def cases(g):
     for dtype in ALL:
-        x = any_input(g, (2, 3, 4), dtype)
+        x = g.sample((2, 3, 4), dtype)
         g.case("reshape", [x], lambda t: t.reshape(4, -1), {"shape": [4, -1]})
-        g.case("reshape", [any_input(g, (2, 3, 4), dtype).permute(2, 0, 1)],
+        g.case("reshape", [g.sample((2, 3, 4), dtype).permute(2, 0, 1)],
                lambda t: t.reshape(-1, 2), {"shape": [-1, 2]}, note="non-contiguous copies")
-        g.case("permute", [any_input(g, (2, 3, 4), dtype)], lambda t: t.permute(1, 2, 0),
+        g.case("permute", [g.sample((2, 3, 4), dtype)], lambda t: t.permute(1, 2, 0),
                {"perm": [1, 2, 0]})
-        g.case("copy", [any_input(g, (3, 5), dtype).transpose().slice(0, 1, 5, 2)],
+        g.case("copy", [g.sample((3, 5), dtype).transpose().slice(0, 1, 5, 2)],
                lambda t: t.clone(), note="strided")
-        g.case("flip", [any_input(g, (3, 4, 2), dtype)], lambda t: t.flip([0, 2]), {"axes": [0, 2]})
-        g.case("expand", [any_input(g, (3, 1), dtype)], lambda t: t.expand(2, 3, 4),
+        g.case("flip", [g.sample((3, 4, 2), dtype)], lambda t: t.flip([0, 2]), {"axes": [0, 2]})
+        g.case("expand", [g.sample((3, 1), dtype)], lambda t: t.expand(2, 3, 4),
                {"shape": [2, 3, 4]})
         for to in ALL:
-            src = any_input(g, (4, 5), dtype)
+            src = g.sample((4, 5), dtype)
             if dtype in ("float32", "float16") and to not in ("float32", "float16", "bool"):
                 lo = 0 if to == "uint8" else -100
                 src = g.uniform((4, 5), lo, 100, dtype)  # in range: out-of-range casts differ

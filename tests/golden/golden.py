@@ -16,6 +16,8 @@ TORCH_DTYPES = {
     "int64": torch.int64, "uint8": torch.uint8, "int8": torch.int8, "bool": torch.bool,
 }
 DTYPE_NAMES = {v: k for k, v in TORCH_DTYPES.items()}
+ALL_DTYPES = list(TORCH_DTYPES)
+FLOATS = ["float32", "float16"]
 
 
 class Input:
@@ -85,6 +87,18 @@ class Generator:
         if t.numel() > 0:
             t.view(-1)[0] = True
         return Input(t)
+
+    def sample(self, shape, dtype):
+        """Values suited to any dtype: normal floats, integers in [-100, 100) ([0, 100) unsigned)."""
+        if dtype == "bool":
+            return self.randbool(shape)
+        if dtype in FLOATS:
+            return self.randn(shape, dtype)
+        return self.randint(shape, 0 if dtype == "uint8" else -100, 100, dtype)
+
+    def tensor(self, values, dtype):
+        """Chosen values (indices drawn without repeats, say) as an input."""
+        return Input(torch.tensor(values, dtype=TORCH_DTYPES[dtype]))
 
     def randperm(self, n):
         return torch.randperm(n, generator=self.rng).tolist()

@@ -59,8 +59,8 @@ Comparison compare(const Tensor& got, const Tensor& ref, const Tolerance& tol) {
   c.error = tol.metric == ErrorMetric::Frobenius ? std::sqrt(num) / (std::sqrt(den) + atol) : worst;
   c.ok = c.error <= c.allowed;
   if (!c.ok && !g.empty()) {
-    c.detail = str_cat("worst element ", worst_at, ": got ", g[worst_at], ", expected ",
-                       r[worst_at]);
+    c.detail =
+        str_cat("worst element ", worst_at, ": got ", g[worst_at], ", expected ", r[worst_at]);
   }
   return c;
 }

@@ -10,9 +10,9 @@ namespace wgml::harness {
 
 struct Comparison {
   bool ok = false;
-  double error = 0;     // in the metric of the tolerance; 0 for exact matches
+  double error = 0;  // in the metric of the tolerance; 0 for exact matches
   double allowed = 0;
-  std::string detail;   // what differs, for the failure report
+  std::string detail;  // what differs, for the failure report
 };
 
 Comparison compare(const Tensor& got, const Tensor& ref, const Tolerance& tol);

@@ -20,7 +20,8 @@ AttrValue attr_from_json(const std::string& name, const json& v) {
   if (v.is_boolean()) return int64_t{v.get<bool>()};
   if (v.is_array()) {
     bool all_int = true;
-    for (const json& e : v) all_int = all_int && e.is_number_integer();
+    for (const json& e : v)
+      all_int = all_int && e.is_number_integer();
     if (all_int) return v.get<Ints>();
     return v.get<Floats>();
   }
@@ -29,7 +30,8 @@ AttrValue attr_from_json(const std::string& name, const json& v) {
 
 Attrs attrs_from_json(const json& object) {
   Attrs attrs;
-  for (const auto& [name, value] : object.items()) attrs.set(name, attr_from_json(name, value));
+  for (const auto& [name, value] : object.items())
+    attrs.set(name, attr_from_json(name, value));
   return attrs;
 }
 
@@ -53,10 +55,12 @@ std::vector<GoldenCase> load_manifest(const std::string& dir) {
         continue;
       }
       GoldenInput input{i.at("file"), {}};
-      for (const json& v : i.at("views")) input.views.push_back({v.at(0), attrs_from_json(v.at(1))});
+      for (const json& v : i.at("views"))
+        input.views.push_back({v.at(0), attrs_from_json(v.at(1))});
       gc.inputs.emplace_back(std::move(input));
     }
-    for (const json& o : c.at("outputs")) gc.outputs.push_back(o);
+    for (const json& o : c.at("outputs"))
+      gc.outputs.push_back(o);
     if (c.contains("grad_output")) {
       gc.grad_output = c.at("grad_output");
       for (const json& g : c.at("grads")) {
@@ -70,7 +74,8 @@ std::vector<GoldenCase> load_manifest(const std::string& dir) {
 
 Tensor load_input(const std::string& dir, const GoldenInput& input, Device& device) {
   Tensor t = load_npy(dir + "/" + input.file, device);
-  for (const ViewStep& step : input.views) t = run_op1(step.op, {t}, step.attrs);
+  for (const ViewStep& step : input.views)
+    t = run_op1(step.op, {t}, step.attrs);
   return t;
 }
 

@@ -25,7 +25,7 @@ struct GoldenCase {
   Attrs attrs;
   std::vector<std::optional<GoldenInput>> inputs;
   std::vector<std::string> outputs;
-  std::string grad_output;                       // empty: no gradients recorded
+  std::string grad_output;                        // empty: no gradients recorded
   std::vector<std::optional<std::string>> grads;  // per input
 };
 

@@ -38,12 +38,18 @@ Options parse_args(int argc, char** argv) {
       WGML_CHECK(i + 1 < argc, "missing value after ", a);
       return argv[++i];
     };
-    if (a == "test" || a == "support") o.mode = a;
-    else if (a == "-o") o.only_op = next();
-    else if (a == "--goldens") o.goldens = next();
-    else if (a == "--ops-md") o.ops_md = next();
-    else if (a == "-v") o.verbose = true;
-    else fail("unknown argument '", a, "'");
+    if (a == "test" || a == "support")
+      o.mode = a;
+    else if (a == "-o")
+      o.only_op = next();
+    else if (a == "--goldens")
+      o.goldens = next();
+    else if (a == "--ops-md")
+      o.ops_md = next();
+    else if (a == "-v")
+      o.verbose = true;
+    else
+      fail("unknown argument '", a, "'");
   }
   return o;
 }
@@ -127,8 +133,8 @@ int run(const Options& opt) {
       matrix.record(gc.op, device->name(), dtype, problem.empty());
       if (!problem.empty()) {
         ++failures;
-        std::cout << "FAIL " << device->name() << " " << gc.id << " [" << gc.note << "] "
-                  << problem << "\n";
+        std::cout << "FAIL " << device->name() << " " << gc.id << " [" << gc.note << "] " << problem
+                  << "\n";
       } else if (opt.verbose) {
         std::cout << "ok   " << device->name() << " " << gc.id << " error " << error << "\n";
       }
@@ -138,16 +144,18 @@ int run(const Options& opt) {
     for (const auto& op : op_table().ops()) {
       if (covered.count(op->name)) continue;
       ++failures;
-      std::cout << "FAIL " << op->name << ": the op table declares it but no golden case tests it\n";
+      std::cout << "FAIL " << op->name
+                << ": the op table declares it but no golden case tests it\n";
     }
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::cout << ran << " cases on " << devices.size() << " device(s), " << failures
-            << " failures, " << seconds << " s\n";
+  std::cout << ran << " cases on " << devices.size() << " device(s), " << failures << " failures, "
+            << seconds << " s\n";
   if (!opt.ops_md.empty()) {
     std::vector<std::string> names;
-    for (Device* d : devices) names.push_back(d->name());
+    for (Device* d : devices)
+      names.push_back(d->name());
     matrix.write_markdown(opt.ops_md, names);
     std::cout << "wrote " << opt.ops_md << "\n";
   }

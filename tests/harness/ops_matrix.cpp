@@ -8,8 +8,7 @@
 
 namespace wgml::harness {
 
-void OpsMatrix::record(const std::string& op, const std::string& device, DType dtype,
-                       bool passed) {
+void OpsMatrix::record(const std::string& op, const std::string& device, DType dtype, bool passed) {
   Tally& t = tallies_[{op, device, dtype}];
   (passed ? t.passed : t.failed) += 1;
 }
@@ -29,14 +28,17 @@ void OpsMatrix::write_markdown(const std::string& path,
       << "through the primitives they are built from.\n\n";
   for (const OpFamily& family : op_families()) {
     bool any = false;
-    for (const auto& op : op_table().ops()) any = any || op->family == family.name;
+    for (const auto& op : op_table().ops())
+      any = any || op->family == family.name;
     if (!any) continue;
     out << "## " << family.name << "\n\n| op | kind |";
     for (const std::string& d : devices) {
-      for (DType t : kAllDTypes) out << " " << d << " " << dtype_name(t) << " |";
+      for (DType t : kAllDTypes)
+        out << " " << d << " " << dtype_name(t) << " |";
     }
     out << "\n|---|---|";
-    for (size_t i = 0; i < devices.size() * kDTypeCount; ++i) out << "---|";
+    for (size_t i = 0; i < devices.size() * kDTypeCount; ++i)
+      out << "---|";
     out << "\n";
     for (const auto& op : op_table().ops()) {
       if (op->family != family.name) continue;
@@ -51,8 +53,10 @@ void OpsMatrix::write_markdown(const std::string& path,
           }
           const Tally& tally = it->second;
           const int n = tally.passed + tally.failed;
-          if (tally.failed == 0) out << " ✅ " << n << " |";
-          else out << " ❌ " << tally.failed << "/" << n << " |";
+          if (tally.failed == 0)
+            out << " ✅ " << n << " |";
+          else
+            out << " ❌ " << tally.failed << "/" << n << " |";
         }
       }
       out << "\n";

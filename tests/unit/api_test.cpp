@@ -7,7 +7,8 @@ namespace wgml {
 namespace {
 
 TEST(TensorApi, OperatorsBroadcastAndMixWithNumbers) {
-  const Tensor a = Tensor::from_vector(std::vector<float>{1, 2, 3, 4, 5, 6}, {2, 3}, DType::Float32);
+  const Tensor a =
+      Tensor::from_vector(std::vector<float>{1, 2, 3, 4, 5, 6}, {2, 3}, DType::Float32);
   const Tensor b = Tensor::from_vector(std::vector<float>{10, 20, 30}, {3}, DType::Float32);
   const Tensor y = (a + b) * 2.0 - 1.0;
   EXPECT_EQ(y.shape(), (Shape{2, 3}));

@@ -1,9 +1,9 @@
 // The harness comparison must reject wrong results, or the op suite could not fail.
+#include "../harness/compare.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
-
-#include "../harness/compare.h"
 
 namespace wgml::harness {
 namespace {
@@ -33,9 +33,10 @@ TEST(Compare, NaNInfShapeAndDTypeMustMatch) {
 }
 
 TEST(Compare, IntegersAreExact) {
-  const Tensor a = Tensor::from_vector(std::vector<int64_t>{1, (int64_t(1) << 60) + 1}, {2},
-                                       DType::Int64);
-  const Tensor b = Tensor::from_vector(std::vector<int64_t>{1, int64_t(1) << 60}, {2}, DType::Int64);
+  const Tensor a =
+      Tensor::from_vector(std::vector<int64_t>{1, (int64_t(1) << 60) + 1}, {2}, DType::Int64);
+  const Tensor b =
+      Tensor::from_vector(std::vector<int64_t>{1, int64_t(1) << 60}, {2}, DType::Int64);
   EXPECT_FALSE(compare(a, b, Tolerance{}).ok);
   EXPECT_TRUE(compare(a, a, Tolerance{}).ok);
 }

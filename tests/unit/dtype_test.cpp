@@ -1,17 +1,19 @@
+#include "wgml/core/dtype.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstring>
 #include <random>
 
-#include "wgml/core/dtype.h"
 #include "wgml/core/error.h"
 
 namespace wgml {
 namespace {
 
 TEST(DType, NamesRoundTrip) {
-  for (DType t : kAllDTypes) EXPECT_EQ(dtype_from_name(dtype_name(t)), t);
+  for (DType t : kAllDTypes)
+    EXPECT_EQ(dtype_from_name(dtype_name(t)), t);
   EXPECT_THROW(dtype_from_name("float64x"), Error);
 }
 

@@ -29,8 +29,11 @@ TEST(Errors, MismatchedShapesNameTheOpAndShapes) {
 
 TEST(Errors, WrongDTypeNamesTheInputAndTheAcceptedTypes) {
   expect_error([] { run_op("exp", {ones({2}, DType::Int32)}); }, {"exp", "int32", "float32"});
-  expect_error([] { run_op("add", {ones({2}), ones({2}, DType::Float16)}); },
-               {"add", "float16", "float32"});
+  expect_error(
+      [] {
+        run_op("add", {ones({2}), ones({2}, DType::Float16)});
+      },
+      {"add", "float16", "float32"});
 }
 
 TEST(Errors, OutOfRangeAxis) {
@@ -40,11 +43,17 @@ TEST(Errors, OutOfRangeAxis) {
 
 TEST(Errors, UnknownOpsAndAttributes) {
   expect_error([] { run_op("addd", {ones({1})}); }, {"unknown op 'addd'"});
-  expect_error([] { run_op("leaky_relu", {ones({1})}, {{"slope", 0.2}}); },
-               {"leaky_relu", "slope", "alpha"});
+  expect_error(
+      [] {
+        run_op("leaky_relu", {ones({1})}, {{"slope", 0.2}});
+      },
+      {"leaky_relu", "slope", "alpha"});
   expect_error([] { run_op("reshape", {ones({2, 3})}); }, {"reshape", "'shape' is required"});
-  expect_error([] { run_op("reshape", {ones({2, 3})}, {{"shape", Ints{4, -1}}}); },
-               {"reshape", "[2, 3]", "[4, -1]"});
+  expect_error(
+      [] {
+        run_op("reshape", {ones({2, 3})}, {{"shape", Ints{4, -1}}});
+      },
+      {"reshape", "[2, 3]", "[4, -1]"});
   expect_error([] { run_op("add", {ones({1})}); }, {"add", "inputs, got 1"});
 }
 

@@ -1,7 +1,8 @@
+#include "wgml/core/shape.h"
+
 #include <gtest/gtest.h>
 
 #include "wgml/core/error.h"
-#include "wgml/core/shape.h"
 
 namespace wgml {
 namespace {

@@ -1,8 +1,9 @@
+#include "wgml/core/tensor.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 
-#include "wgml/core/tensor.h"
 #include "wgml/runtime/dispatch.h"
 
 namespace wgml {
@@ -10,7 +11,8 @@ namespace {
 
 Tensor iota(const Shape& shape, DType dtype = DType::Float32) {
   std::vector<double> v(static_cast<size_t>(shape_numel(shape)));
-  for (size_t i = 0; i < v.size(); ++i) v[i] = double(i);
+  for (size_t i = 0; i < v.size(); ++i)
+    v[i] = double(i);
   return Tensor::from_vector(v, shape, dtype);
 }
 
@@ -23,8 +25,9 @@ TEST(Tensor, ViewsShareStorageAndReadBackInViewOrder) {
   const Tensor f = run_op1("flip", {x}, {{"axes", Ints{1}}});
   EXPECT_EQ(f.storage(), x.storage());
   EXPECT_EQ(f.to_vector<double>(), (std::vector<double>{2, 1, 0, 5, 4, 3}));
-  const Tensor s = run_op1("slice", {x}, {{"starts", Ints{-1}}, {"ends", Ints{-100}},
-                                          {"axes", Ints{1}}, {"steps", Ints{-2}}});
+  const Tensor s =
+      run_op1("slice", {x},
+              {{"starts", Ints{-1}}, {"ends", Ints{-100}}, {"axes", Ints{1}}, {"steps", Ints{-2}}});
   EXPECT_EQ(s.to_vector<double>(), (std::vector<double>{2, 0, 5, 3}));
   const Tensor e = run_op1("expand", {iota({3, 1})}, {{"shape", Ints{2, 3, 2}}});
   EXPECT_EQ(e.strides(), (Strides{0, 1, 0}));
@@ -39,8 +42,8 @@ TEST(Tensor, ReshapeOfANonContiguousViewCopies) {
 }
 
 TEST(Tensor, CastTruncatesAndSaturatesNaNToZero) {
-  const Tensor x = Tensor::from_vector(std::vector<double>{-1.7, 2.9, NAN, 3e20}, {4},
-                                       DType::Float32);
+  const Tensor x =
+      Tensor::from_vector(std::vector<double>{-1.7, 2.9, NAN, 3e20}, {4}, DType::Float32);
   EXPECT_EQ(run_op1("cast", {x}, {{"dtype", std::string("int32")}}).to_vector<int64_t>(),
             (std::vector<int64_t>{-1, 2, 0, 0}));
 }

@@ -18,19 +18,43 @@ inline Tensor scalar_like(double value, const Tensor& like) {
   return Tensor::scalar(value, like.dtype(), like.device());
 }
 
-inline Tensor operator+(const Tensor& a, const Tensor& b) { return op("add", {a, b}); }
-inline Tensor operator-(const Tensor& a, const Tensor& b) { return op("sub", {a, b}); }
-inline Tensor operator*(const Tensor& a, const Tensor& b) { return op("mul", {a, b}); }
-inline Tensor operator/(const Tensor& a, const Tensor& b) { return op("div", {a, b}); }
-inline Tensor operator-(const Tensor& a) { return op("neg", {a}); }
-inline Tensor operator+(const Tensor& a, double b) { return a + scalar_like(b, a); }
-inline Tensor operator-(const Tensor& a, double b) { return a - scalar_like(b, a); }
-inline Tensor operator*(const Tensor& a, double b) { return a * scalar_like(b, a); }
-inline Tensor operator/(const Tensor& a, double b) { return a / scalar_like(b, a); }
+inline Tensor operator+(const Tensor& a, const Tensor& b) {
+  return op("add", {a, b});
+}
+inline Tensor operator-(const Tensor& a, const Tensor& b) {
+  return op("sub", {a, b});
+}
+inline Tensor operator*(const Tensor& a, const Tensor& b) {
+  return op("mul", {a, b});
+}
+inline Tensor operator/(const Tensor& a, const Tensor& b) {
+  return op("div", {a, b});
+}
+inline Tensor operator-(const Tensor& a) {
+  return op("neg", {a});
+}
+inline Tensor operator+(const Tensor& a, double b) {
+  return a + scalar_like(b, a);
+}
+inline Tensor operator-(const Tensor& a, double b) {
+  return a - scalar_like(b, a);
+}
+inline Tensor operator*(const Tensor& a, double b) {
+  return a * scalar_like(b, a);
+}
+inline Tensor operator/(const Tensor& a, double b) {
+  return a / scalar_like(b, a);
+}
 
-inline Tensor matmul(const Tensor& a, const Tensor& b) { return op("matmul", {a, b}); }
-inline Tensor relu(const Tensor& x) { return op("relu", {x}); }
-inline Tensor exp(const Tensor& x) { return op("exp", {x}); }
+inline Tensor matmul(const Tensor& a, const Tensor& b) {
+  return op("matmul", {a, b});
+}
+inline Tensor relu(const Tensor& x) {
+  return op("relu", {x});
+}
+inline Tensor exp(const Tensor& x) {
+  return op("exp", {x});
+}
 inline Tensor where(const Tensor& c, const Tensor& a, const Tensor& b) {
   return op("where", {c, a, b});
 }
@@ -55,6 +79,8 @@ inline Tensor transpose(const Tensor& x, int64_t dim0 = -2, int64_t dim1 = -1) {
 inline Tensor cast(const Tensor& x, DType dtype) {
   return op("cast", {x}, {{"dtype", std::string(dtype_name(dtype))}});
 }
-inline Tensor contiguous(const Tensor& x) { return x.is_contiguous() ? x : op("copy", {x}); }
+inline Tensor contiguous(const Tensor& x) {
+  return x.is_contiguous() ? x : op("copy", {x});
+}
 
 }  // namespace wgml

@@ -6,16 +6,23 @@ namespace wgml {
 
 const char* attr_type_name(AttrType type) {
   switch (type) {
-    case AttrType::Int: return "int";
-    case AttrType::Float: return "float";
-    case AttrType::String: return "string";
-    case AttrType::IntList: return "ints";
-    case AttrType::FloatList: return "floats";
+    case AttrType::Int:
+      return "int";
+    case AttrType::Float:
+      return "float";
+    case AttrType::String:
+      return "string";
+    case AttrType::IntList:
+      return "ints";
+    case AttrType::FloatList:
+      return "floats";
   }
   return "?";
 }
 
-AttrType attr_type_of(const AttrValue& value) { return static_cast<AttrType>(value.index()); }
+AttrType attr_type_of(const AttrValue& value) {
+  return static_cast<AttrType>(value.index());
+}
 
 std::string attr_value_str(const AttrValue& value) {
   return std::visit([](const auto& v) { return str_cat(v); }, value);
@@ -34,12 +41,18 @@ static const T& get_as(const AttrValue& value, const std::string& name) {
   return *v;
 }
 
-int64_t Attrs::i(const std::string& name) const { return get_as<int64_t>(at(name), name); }
-double Attrs::f(const std::string& name) const { return get_as<double>(at(name), name); }
+int64_t Attrs::i(const std::string& name) const {
+  return get_as<int64_t>(at(name), name);
+}
+double Attrs::f(const std::string& name) const {
+  return get_as<double>(at(name), name);
+}
 const std::string& Attrs::s(const std::string& name) const {
   return get_as<std::string>(at(name), name);
 }
-const Ints& Attrs::ints(const std::string& name) const { return get_as<Ints>(at(name), name); }
+const Ints& Attrs::ints(const std::string& name) const {
+  return get_as<Ints>(at(name), name);
+}
 const Floats& Attrs::floats(const std::string& name) const {
   return get_as<Floats>(at(name), name);
 }

@@ -18,18 +18,25 @@ inline constexpr DType kAllDTypes[kDTypeCount] = {DType::Float32, DType::Float16
                                                   DType::Bool};
 
 size_t dtype_size(DType t);
-std::string_view dtype_name(DType t);  // "float32", "float16", ... (PyTorch's names)
+std::string_view dtype_name(DType t);          // "float32", "float16", ... (PyTorch's names)
 DType dtype_from_name(std::string_view name);  // throws on an unknown name
-inline bool is_floating(DType t) { return t == DType::Float32 || t == DType::Float16; }
-inline bool is_integral(DType t) { return !is_floating(t) && t != DType::Bool; }
-inline std::ostream& operator<<(std::ostream& out, DType t) { return out << dtype_name(t); }
+inline bool is_floating(DType t) {
+  return t == DType::Float32 || t == DType::Float16;
+}
+inline bool is_integral(DType t) {
+  return !is_floating(t) && t != DType::Bool;
+}
+inline std::ostream& operator<<(std::ostream& out, DType t) {
+  return out << dtype_name(t);
+}
 
 // A set of dtypes, one bit each; op table entries declare what they accept with these.
 class DTypeSet {
  public:
   constexpr DTypeSet() = default;
   constexpr DTypeSet(std::initializer_list<DType> types) {
-    for (DType t : types) bits_ |= bit(t);
+    for (DType t : types)
+      bits_ |= bit(t);
   }
   constexpr bool contains(DType t) const { return (bits_ & bit(t)) != 0; }
   constexpr DTypeSet operator|(DTypeSet other) const { return from_bits(bits_ | other.bits_); }
@@ -60,13 +67,34 @@ inline constexpr DTypeSet kIndex{DType::Int32, DType::Int64};
 // The C++ storage type of each dtype.
 template <DType T>
 struct StorageOf;
-template <> struct StorageOf<DType::Float32> { using type = float; };
-template <> struct StorageOf<DType::Float16> { using type = Half; };
-template <> struct StorageOf<DType::Int32> { using type = int32_t; };
-template <> struct StorageOf<DType::Int64> { using type = int64_t; };
-template <> struct StorageOf<DType::UInt8> { using type = uint8_t; };
-template <> struct StorageOf<DType::Int8> { using type = int8_t; };
-template <> struct StorageOf<DType::Bool> { using type = bool; };
+template <>
+struct StorageOf<DType::Float32> {
+  using type = float;
+};
+template <>
+struct StorageOf<DType::Float16> {
+  using type = Half;
+};
+template <>
+struct StorageOf<DType::Int32> {
+  using type = int32_t;
+};
+template <>
+struct StorageOf<DType::Int64> {
+  using type = int64_t;
+};
+template <>
+struct StorageOf<DType::UInt8> {
+  using type = uint8_t;
+};
+template <>
+struct StorageOf<DType::Int8> {
+  using type = int8_t;
+};
+template <>
+struct StorageOf<DType::Bool> {
+  using type = bool;
+};
 
 template <typename T>
 struct TypeTag {
@@ -77,21 +105,28 @@ struct TypeTag {
 template <typename Fn>
 decltype(auto) dispatch_dtype(DType t, Fn&& fn) {
   switch (t) {
-    case DType::Float32: return fn(TypeTag<float>{});
-    case DType::Float16: return fn(TypeTag<Half>{});
-    case DType::Int32: return fn(TypeTag<int32_t>{});
-    case DType::Int64: return fn(TypeTag<int64_t>{});
-    case DType::UInt8: return fn(TypeTag<uint8_t>{});
-    case DType::Int8: return fn(TypeTag<int8_t>{});
-    case DType::Bool: return fn(TypeTag<bool>{});
+    case DType::Float32:
+      return fn(TypeTag<float>{});
+    case DType::Float16:
+      return fn(TypeTag<Half>{});
+    case DType::Int32:
+      return fn(TypeTag<int32_t>{});
+    case DType::Int64:
+      return fn(TypeTag<int64_t>{});
+    case DType::UInt8:
+      return fn(TypeTag<uint8_t>{});
+    case DType::Int8:
+      return fn(TypeTag<int8_t>{});
+    case DType::Bool:
+      return fn(TypeTag<bool>{});
   }
   return fn(TypeTag<float>{});  // unreachable: every enumerator is handled above
 }
 
 // Computation types: floats compute in double (then round once), integers in int64.
 template <typename S>
-using ComputeOf = std::conditional_t<std::is_same_v<S, float> || std::is_same_v<S, Half>, double,
-                                     int64_t>;
+using ComputeOf =
+    std::conditional_t<std::is_same_v<S, float> || std::is_same_v<S, Half>, double, int64_t>;
 
 template <typename S, typename C>
 inline C load_as(const S& v) {

@@ -21,7 +21,8 @@ void append_one(std::ostringstream& out, const T& value) {
 template <typename T>
 void append_one(std::ostringstream& out, const std::vector<T>& values) {
   out << '[';
-  for (size_t i = 0; i < values.size(); ++i) out << (i ? ", " : "") << values[i];
+  for (size_t i = 0; i < values.size(); ++i)
+    out << (i ? ", " : "") << values[i];
   out << ']';
 }
 }  // namespace detail
@@ -42,7 +43,7 @@ template <typename... Parts>
 }  // namespace wgml
 
 // Checks a condition that bad user input can break; the message parts follow the condition.
-#define WGML_CHECK(cond, ...)                  \
-  do {                                         \
-    if (!(cond)) ::wgml::fail(__VA_ARGS__);    \
+#define WGML_CHECK(cond, ...)               \
+  do {                                      \
+    if (!(cond)) ::wgml::fail(__VA_ARGS__); \
   } while (0)

@@ -46,7 +46,7 @@ inline Half float_to_half(float f) {
   if (abs_bits < 0x38800000u) {  // below the smallest normal half: subnormal or zero
     // Scale into units of 2^-24 and let float addition round to nearest even.
     const float scaled = bits_float(abs_bits) * 16777216.0f;  // 2^24
-    const float rounded = scaled + 8388608.0f - 8388608.0f;  // round to integer, ties to even
+    const float rounded = scaled + 8388608.0f - 8388608.0f;   // round to integer, ties to even
     return {uint16_t(sign | uint16_t(rounded))};
   }
   const uint32_t mantissa_odd = (abs_bits >> 13) & 1u;

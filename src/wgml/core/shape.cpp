@@ -8,7 +8,8 @@ namespace wgml {
 
 int64_t shape_numel(const Shape& shape) {
   int64_t n = 1;
-  for (int64_t d : shape) n *= d;
+  for (int64_t d : shape)
+    n *= d;
   return n;
 }
 
@@ -22,7 +23,9 @@ Strides contiguous_strides(const Shape& shape) {
   return strides;
 }
 
-std::string shape_str(const Shape& shape) { return str_cat(shape); }
+std::string shape_str(const Shape& shape) {
+  return str_cat(shape);
+}
 
 Shape broadcast_shapes(const Shape& a, const Shape& b, const std::string& op) {
   const size_t rank = std::max(a.size(), b.size());
@@ -48,7 +51,8 @@ std::vector<int> normalize_axes(const std::vector<int64_t>& axes, size_t rank,
                                 const std::string& op) {
   std::vector<int> out;
   if (axes.empty()) {
-    for (size_t i = 0; i < rank; ++i) out.push_back(static_cast<int>(i));
+    for (size_t i = 0; i < rank; ++i)
+      out.push_back(static_cast<int>(i));
     return out;
   }
   for (int64_t axis : axes) {

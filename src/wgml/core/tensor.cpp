@@ -15,11 +15,13 @@ Tensor::Tensor(std::shared_ptr<Storage> storage, DType dtype, Shape shape, Strid
       offset_(offset) {
   WGML_CHECK(shape_.size() == strides_.size(), "tensor: shape ", shape_, " and strides ", strides_,
              " differ in rank");
-  for (int64_t d : shape_) WGML_CHECK(d >= 0, "tensor: negative dimension in shape ", shape_);
+  for (int64_t d : shape_)
+    WGML_CHECK(d >= 0, "tensor: negative dimension in shape ", shape_);
 }
 
 Tensor Tensor::empty(const Shape& shape, DType dtype, Device& device) {
-  for (int64_t d : shape) WGML_CHECK(d >= 0, "empty: negative dimension in shape ", shape);
+  for (int64_t d : shape)
+    WGML_CHECK(d >= 0, "empty: negative dimension in shape ", shape);
   const size_t nbytes = static_cast<size_t>(shape_numel(shape)) * dtype_size(dtype);
   return Tensor(device.allocate(nbytes), dtype, shape, contiguous_strides(shape), 0);
 }
@@ -40,6 +42,7 @@ int64_t Tensor::dim(int64_t axis) const {
 }
 
 bool Tensor::is_contiguous() const {
+  if (numel() == 0) return true;  // nothing to lay out
   int64_t expected = 1;
   for (size_t d = rank(); d-- > 0;) {
     if (shape_[d] != 1 && strides_[d] != expected) return false;

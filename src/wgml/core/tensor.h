@@ -63,13 +63,14 @@ class Tensor {
 template <typename T>
 Tensor Tensor::from_vector(const std::vector<T>& values, const Shape& shape, DType dtype,
                            Device& device) {
-  WGML_CHECK(static_cast<int64_t>(values.size()) == shape_numel(shape), "from_vector: ",
-             values.size(), " values do not fill shape ", shape);
+  WGML_CHECK(static_cast<int64_t>(values.size()) == shape_numel(shape),
+             "from_vector: ", values.size(), " values do not fill shape ", shape);
   std::vector<uint8_t> bytes(values.size() * dtype_size(dtype));
   dispatch_dtype(dtype, [&](auto tag) {
     using S = typename decltype(tag)::type;
     S* out = reinterpret_cast<S*>(bytes.data());
-    for (size_t i = 0; i < values.size(); ++i) out[i] = store_as<S>(values[i]);
+    for (size_t i = 0; i < values.size(); ++i)
+      out[i] = store_as<S>(values[i]);
   });
   return from_bytes(bytes.data(), shape, dtype, device);
 }
@@ -81,7 +82,8 @@ std::vector<T> Tensor::to_vector() const {
   dispatch_dtype(dtype_, [&](auto tag) {
     using S = typename decltype(tag)::type;
     const S* in = reinterpret_cast<const S*>(bytes.data());
-    for (size_t i = 0; i < out.size(); ++i) out[i] = load_as<S, T>(in[i]);
+    for (size_t i = 0; i < out.size(); ++i)
+      out[i] = load_as<S, T>(in[i]);
   });
   return out;
 }

@@ -17,28 +17,28 @@ struct DescrEntry {
   DType dtype;
 };
 constexpr DescrEntry kDescrs[] = {
-    {"<f4", DType::Float32}, {"<f2", DType::Float16}, {"<i4", DType::Int32},
-    {"<i8", DType::Int64},   {"|u1", DType::UInt8},   {"|i1", DType::Int8},
-    {"|b1", DType::Bool},
+    {"<f4", DType::Float32}, {"<f2", DType::Float16}, {"<i4", DType::Int32}, {"<i8", DType::Int64},
+    {"|u1", DType::UInt8},   {"|i1", DType::Int8},    {"|b1", DType::Bool},
 };
 
 // The value text of `'key': value` in the header dict.
-std::string dict_value(const std::string& header, const std::string& key,
-                       const std::string& what) {
+std::string dict_value(const std::string& header, const std::string& key, const std::string& what) {
   const std::string quoted = "'" + key + "'";
   size_t at = header.find(quoted);
   WGML_CHECK(at != std::string::npos, what, ": .npy header lacks ", quoted, ": ", header);
   at = header.find(':', at + quoted.size());
   WGML_CHECK(at != std::string::npos, what, ": .npy header is malformed: ", header);
   ++at;
-  while (at < header.size() && header[at] == ' ') ++at;
+  while (at < header.size() && header[at] == ' ')
+    ++at;
   size_t end = at;
   if (at < header.size() && header[at] == '(') {
     end = header.find(')', at);
     WGML_CHECK(end != std::string::npos, what, ": unterminated shape in .npy header");
     return header.substr(at, end - at + 1);
   }
-  while (end < header.size() && header[end] != ',' && header[end] != '}') ++end;
+  while (end < header.size() && header[end] != ',' && header[end] != '}')
+    ++end;
   return header.substr(at, end - at);
 }
 
@@ -46,7 +46,8 @@ Shape parse_shape(const std::string& text, const std::string& what) {
   Shape shape;
   size_t i = 1;  // past '('
   while (i < text.size()) {
-    while (i < text.size() && (text[i] == ' ' || text[i] == ',')) ++i;
+    while (i < text.size() && (text[i] == ' ' || text[i] == ','))
+      ++i;
     if (i >= text.size() || text[i] == ')') break;
     WGML_CHECK(text[i] >= '0' && text[i] <= '9', what, ": bad shape ", text, " in .npy header");
     int64_t d = 0;
@@ -72,7 +73,8 @@ Tensor parse_npy(const std::string& bytes, const std::string& what, Device& devi
   } else {
     WGML_CHECK(major <= 3 && bytes.size() >= 12, what, ": unsupported .npy version ", major);
     header_len = 0;
-    for (int i = 0; i < 4; ++i) header_len |= size_t(uint8_t(bytes[8 + i])) << (8 * i);
+    for (int i = 0; i < 4; ++i)
+      header_len |= size_t(uint8_t(bytes[8 + i])) << (8 * i);
     header_at = 12;
   }
   WGML_CHECK(header_at + header_len <= bytes.size(), what, ": truncated .npy header");
@@ -116,10 +118,11 @@ void save_npy(const std::string& path, const Tensor& tensor) {
     shape += (i ? ", " : "") + std::to_string(tensor.shape()[i]);
   }
   shape += tensor.rank() == 1 ? ",)" : ")";  // Python's one-element tuple
-  std::string header = std::string("{'descr': '") + descr + "', 'fortran_order': False, 'shape': " +
-                       shape + ", }";
+  std::string header =
+      std::string("{'descr': '") + descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
   // Pad so the data starts on a 64-byte boundary, ending the header with a newline.
-  while ((10 + header.size() + 1) % 64 != 0) header += ' ';
+  while ((10 + header.size() + 1) % 64 != 0)
+    header += ' ';
   header += '\n';
   std::ofstream out(path, std::ios::binary);
   WGML_CHECK(out.good(), path, ": cannot open for writing");

@@ -16,21 +16,21 @@ struct FnInfo {
 
 // One row per function: its printed name, arity and whether integers support it.
 constexpr FnInfo kFnInfo[] = {
-    {Fn::Input, "input", 0, true},  {Fn::Output, "output", 0, true}, {Fn::Grad, "grad", 0, true},
-    {Fn::Param, "param", 0, true},  {Fn::Const, "const", 0, true},   {Fn::Neg, "neg", 1, true},
-    {Fn::Abs, "abs", 1, true},      {Fn::Sign, "sign", 1, true},     {Fn::Exp, "exp", 1, false},
-    {Fn::Log, "log", 1, false},     {Fn::Sqrt, "sqrt", 1, false},    {Fn::Sin, "sin", 1, false},
-    {Fn::Cos, "cos", 1, false},     {Fn::Tan, "tan", 1, false},      {Fn::Tanh, "tanh", 1, false},
-    {Fn::Asin, "asin", 1, false},   {Fn::Acos, "acos", 1, false},    {Fn::Atan, "atan", 1, false},
-    {Fn::Erf, "erf", 1, false},     {Fn::Floor, "floor", 1, true},   {Fn::Ceil, "ceil", 1, true},
-    {Fn::Round, "round", 1, true},  {Fn::IsNan, "isnan", 1, true},   {Fn::IsInf, "isinf", 1, true},
-    {Fn::Not, "not", 1, true},      {Fn::Add, "+", 2, true},         {Fn::Sub, "-", 2, true},
-    {Fn::Mul, "*", 2, true},        {Fn::Div, "/", 2, true},         {Fn::Pow, "pow", 2, true},
-    {Fn::Max, "max", 2, true},      {Fn::Min, "min", 2, true},       {Fn::Mod, "mod", 2, true},
-    {Fn::FMod, "fmod", 2, true},    {Fn::Eq, "==", 2, true},         {Fn::Ne, "!=", 2, true},
-    {Fn::Lt, "<", 2, true},         {Fn::Le, "<=", 2, true},         {Fn::Gt, ">", 2, true},
-    {Fn::Ge, ">=", 2, true},        {Fn::And, "&&", 2, true},        {Fn::Or, "||", 2, true},
-    {Fn::Xor, "^^", 2, true},       {Fn::Select, "select", 3, true},
+    {Fn::Input, "input", 0, true}, {Fn::Output, "output", 0, true}, {Fn::Grad, "grad", 0, true},
+    {Fn::Param, "param", 0, true}, {Fn::Const, "const", 0, true},   {Fn::Neg, "neg", 1, true},
+    {Fn::Abs, "abs", 1, true},     {Fn::Sign, "sign", 1, true},     {Fn::Exp, "exp", 1, false},
+    {Fn::Log, "log", 1, false},    {Fn::Sqrt, "sqrt", 1, false},    {Fn::Sin, "sin", 1, false},
+    {Fn::Cos, "cos", 1, false},    {Fn::Tan, "tan", 1, false},      {Fn::Tanh, "tanh", 1, false},
+    {Fn::Asin, "asin", 1, false},  {Fn::Acos, "acos", 1, false},    {Fn::Atan, "atan", 1, false},
+    {Fn::Erf, "erf", 1, false},    {Fn::Floor, "floor", 1, true},   {Fn::Ceil, "ceil", 1, true},
+    {Fn::Round, "round", 1, true}, {Fn::IsNan, "isnan", 1, true},   {Fn::IsInf, "isinf", 1, true},
+    {Fn::Not, "not", 1, true},     {Fn::Add, "+", 2, true},         {Fn::Sub, "-", 2, true},
+    {Fn::Mul, "*", 2, true},       {Fn::Div, "/", 2, true},         {Fn::Pow, "pow", 2, true},
+    {Fn::Max, "max", 2, true},     {Fn::Min, "min", 2, true},       {Fn::Mod, "mod", 2, true},
+    {Fn::FMod, "fmod", 2, true},   {Fn::Eq, "==", 2, true},         {Fn::Ne, "!=", 2, true},
+    {Fn::Lt, "<", 2, true},        {Fn::Le, "<=", 2, true},         {Fn::Gt, ">", 2, true},
+    {Fn::Ge, ">=", 2, true},       {Fn::And, "&&", 2, true},        {Fn::Or, "||", 2, true},
+    {Fn::Xor, "^^", 2, true},      {Fn::Select, "select", 3, true},
 };
 
 const FnInfo& info(Fn fn) {
@@ -47,12 +47,23 @@ bool is_infix(Fn fn) {
 
 void print(std::ostringstream& out, const Node& node) {
   switch (node.fn) {
-    case Fn::Input: out << "x" << node.index; return;
-    case Fn::Output: out << "out"; return;
-    case Fn::Grad: out << "grad"; return;
-    case Fn::Param: out << node.param; return;
-    case Fn::Const: out << node.value; return;
-    default: break;
+    case Fn::Input:
+      out << "x" << node.index;
+      return;
+    case Fn::Output:
+      out << "out";
+      return;
+    case Fn::Grad:
+      out << "grad";
+      return;
+    case Fn::Param:
+      out << node.param;
+      return;
+    case Fn::Const:
+      out << node.value;
+      return;
+    default:
+      break;
   }
   if (is_infix(node.fn)) {
     out << "(";
@@ -71,9 +82,15 @@ void print(std::ostringstream& out, const Node& node) {
 }
 }  // namespace
 
-const char* fn_name(Fn fn) { return info(fn).name; }
-int fn_arity(Fn fn) { return info(fn).arity; }
-bool fn_integer_defined(Fn fn) { return info(fn).integer_defined; }
+const char* fn_name(Fn fn) {
+  return info(fn).name;
+}
+int fn_arity(Fn fn) {
+  return info(fn).arity;
+}
+bool fn_integer_defined(Fn fn) {
+  return info(fn).integer_defined;
+}
 
 Expr::Expr(double value) {
   auto node = std::make_shared<Node>();
@@ -96,10 +113,18 @@ static Expr leaf(Fn fn, int index = 0, std::string param = {}) {
   return Expr(std::move(node));
 }
 
-Expr input(int index) { return leaf(Fn::Input, index); }
-Expr output() { return leaf(Fn::Output); }
-Expr grad() { return leaf(Fn::Grad); }
-Expr param(const std::string& name) { return leaf(Fn::Param, 0, name); }
+Expr input(int index) {
+  return leaf(Fn::Input, index);
+}
+Expr output() {
+  return leaf(Fn::Output);
+}
+Expr grad() {
+  return leaf(Fn::Grad);
+}
+Expr param(const std::string& name) {
+  return leaf(Fn::Param, 0, name);
+}
 
 Expr apply(Fn fn, std::vector<Expr> args) {
   WGML_CHECK(static_cast<int>(args.size()) == fn_arity(fn), "expr: ", fn_name(fn), " takes ",

@@ -17,10 +17,45 @@ enum class Fn : uint8_t {
   Param,   // a float attribute of the op, by name
   Const,   // a literal
   // Unary.
-  Neg, Abs, Sign, Exp, Log, Sqrt, Sin, Cos, Tan, Tanh, Asin, Acos, Atan, Erf, Floor, Ceil, Round,
-  IsNan, IsInf, Not,
+  Neg,
+  Abs,
+  Sign,
+  Exp,
+  Log,
+  Sqrt,
+  Sin,
+  Cos,
+  Tan,
+  Tanh,
+  Asin,
+  Acos,
+  Atan,
+  Erf,
+  Floor,
+  Ceil,
+  Round,
+  IsNan,
+  IsInf,
+  Not,
   // Binary.
-  Add, Sub, Mul, Div, Pow, Max, Min, Mod, FMod, Eq, Ne, Lt, Le, Gt, Ge, And, Or, Xor,
+  Add,
+  Sub,
+  Mul,
+  Div,
+  Pow,
+  Max,
+  Min,
+  Mod,
+  FMod,
+  Eq,
+  Ne,
+  Lt,
+  Le,
+  Gt,
+  Ge,
+  And,
+  Or,
+  Xor,
   // Ternary: select(cond, if_true, if_false).
   Select,
 };
@@ -60,8 +95,10 @@ Expr grad();
 Expr param(const std::string& name);
 Expr apply(Fn fn, std::vector<Expr> args);
 
-#define WGML_EXPR_UNARY(name, fn) \
-  inline Expr name(const Expr& a) { return apply(Fn::fn, {a}); }
+#define WGML_EXPR_UNARY(name, fn)   \
+  inline Expr name(const Expr& a) { \
+    return apply(Fn::fn, {a});      \
+  }
 WGML_EXPR_UNARY(abs, Abs)
 WGML_EXPR_UNARY(sign, Sign)
 WGML_EXPR_UNARY(exp, Exp)
@@ -83,8 +120,10 @@ WGML_EXPR_UNARY(isinf, IsInf)
 WGML_EXPR_UNARY(logical_not, Not)
 #undef WGML_EXPR_UNARY
 
-#define WGML_EXPR_BINARY(name, fn) \
-  inline Expr name(const Expr& a, const Expr& b) { return apply(Fn::fn, {a, b}); }
+#define WGML_EXPR_BINARY(name, fn)                 \
+  inline Expr name(const Expr& a, const Expr& b) { \
+    return apply(Fn::fn, {a, b});                  \
+  }
 WGML_EXPR_BINARY(operator+, Add)
 WGML_EXPR_BINARY(operator-, Sub)
 WGML_EXPR_BINARY(operator*, Mul)
@@ -105,7 +144,9 @@ WGML_EXPR_BINARY(logical_or, Or)
 WGML_EXPR_BINARY(logical_xor, Xor)
 #undef WGML_EXPR_BINARY
 
-inline Expr operator-(const Expr& a) { return apply(Fn::Neg, {a}); }
+inline Expr operator-(const Expr& a) {
+  return apply(Fn::Neg, {a});
+}
 inline Expr select(const Expr& cond, const Expr& a, const Expr& b) {
   return apply(Fn::Select, {cond, a, b});
 }

@@ -93,12 +93,12 @@ struct OpDef {
   // Elementwise: the forward rule and one backward rule per input (`grad()` is dL/dout).
   expr::Expr forward;
   std::vector<expr::Expr> backward;
-  int dtype_from_input = 0;    // the output takes this input's dtype ...
-  bool bool_output = false;    // ... unless the op is a predicate
+  int dtype_from_input = 0;  // the output takes this input's dtype ...
+  bool bool_output = false;  // ... unless the op is a predicate
 
-  ReduceSpec reduce;           // Reduce
-  InferFn infer;               // Kernel: output shapes and dtypes
-  DecomposeFn decompose;       // View and Composite
+  ReduceSpec reduce;      // Reduce
+  InferFn infer;          // Kernel: output shapes and dtypes
+  DecomposeFn decompose;  // View and Composite
 
   const InputSpec& input_spec(size_t i) const;
 };

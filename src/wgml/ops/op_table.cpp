@@ -9,11 +9,16 @@ namespace wgml {
 
 const char* op_kind_name(OpKind kind) {
   switch (kind) {
-    case OpKind::Elementwise: return "elementwise";
-    case OpKind::Reduce: return "reduce";
-    case OpKind::View: return "view";
-    case OpKind::Kernel: return "kernel";
-    case OpKind::Composite: return "composite";
+    case OpKind::Elementwise:
+      return "elementwise";
+    case OpKind::Reduce:
+      return "reduce";
+    case OpKind::View:
+      return "view";
+    case OpKind::Kernel:
+      return "kernel";
+    case OpKind::Composite:
+      return "composite";
   }
   return "?";
 }
@@ -94,7 +99,8 @@ OpDefBuilder& OpDefBuilder::predicate() {
 
 static int count_inputs(const expr::Node& node) {
   int n = node.fn == expr::Fn::Input ? node.index + 1 : 0;
-  for (const auto& arg : node.args) n = std::max(n, count_inputs(*arg));
+  for (const auto& arg : node.args)
+    n = std::max(n, count_inputs(*arg));
   return n;
 }
 
@@ -112,7 +118,8 @@ OpDefBuilder OpTable::elementwise(const std::string& name, DTypeSet dtypes, expr
   OpDef& def = add(name, OpKind::Elementwise);
   static const char* const kNames[] = {"a", "b", "c"};
   const int arity = count_inputs(forward.node());
-  for (int i = 0; i < arity; ++i) def.inputs.push_back({kNames[i], dtypes, i == 0 ? -1 : 0});
+  for (int i = 0; i < arity; ++i)
+    def.inputs.push_back({kNames[i], dtypes, i == 0 ? -1 : 0});
   def.forward = std::move(forward);
   return OpDefBuilder(def);
 }

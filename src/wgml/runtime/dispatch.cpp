@@ -8,7 +8,8 @@ namespace wgml {
 
 static std::string accepted_attrs(const OpDef& op) {
   std::string out;
-  for (const AttrSpec& spec : op.attrs) out += (out.empty() ? "" : ", ") + spec.name;
+  for (const AttrSpec& spec : op.attrs)
+    out += (out.empty() ? "" : ", ") + spec.name;
   return out.empty() ? "none" : out;
 }
 
@@ -23,7 +24,8 @@ static AttrValue coerce_attr(const OpDef& op, const AttrSpec& spec, AttrValue va
     return Floats(ints.begin(), ints.end());
   }
   // An empty list parses as either list type.
-  if (spec.type == AttrType::IntList && given == AttrType::FloatList && std::get<Floats>(value).empty()) {
+  if (spec.type == AttrType::IntList && given == AttrType::FloatList &&
+      std::get<Floats>(value).empty()) {
     return Ints{};
   }
   fail(op.name, ": attribute '", spec.name, "' must be ", attr_type_name(spec.type), ", got ",
@@ -33,7 +35,8 @@ static AttrValue coerce_attr(const OpDef& op, const AttrSpec& spec, AttrValue va
 OpCall bind_call(const OpDef& op, const std::vector<Tensor>& inputs, Attrs attrs) {
   const bool variadic = !op.inputs.empty() && op.inputs.back().variadic;
   size_t required = 0;
-  for (const InputSpec& spec : op.inputs) required += spec.optional ? 0 : 1;
+  for (const InputSpec& spec : op.inputs)
+    required += spec.optional ? 0 : 1;
   WGML_CHECK(inputs.size() >= required && (variadic || inputs.size() <= op.inputs.size()), op.name,
              ": takes ", required == op.inputs.size() ? "" : "at least ", required,
              variadic ? " or more" : "", " inputs, got ", inputs.size());
@@ -51,8 +54,8 @@ OpCall bind_call(const OpDef& op, const std::vector<Tensor>& inputs, Attrs attrs
     if (spec.same_dtype_as >= 0) {
       const Tensor& other = inputs[static_cast<size_t>(spec.same_dtype_as)];
       WGML_CHECK(!other.defined() || other.dtype() == t.dtype(), op.name, ": input '", spec.name,
-                 "' has dtype ", t.dtype(), " but '", op.inputs[spec.same_dtype_as].name,
-                 "' has ", other.dtype(), "; cast one of them first");
+                 "' has dtype ", t.dtype(), " but '", op.inputs[spec.same_dtype_as].name, "' has ",
+                 other.dtype(), "; cast one of them first");
     }
     if (device == nullptr) device = &t.device();
     WGML_CHECK(device == &t.device(), op.name, ": inputs live on different devices (",
@@ -81,8 +84,10 @@ OpCall bind_call(const OpDef& op, const std::vector<Tensor>& inputs, Attrs attrs
 
 std::vector<TensorDesc> infer_outputs(const OpCall& call, const std::vector<Tensor>& inputs) {
   switch (call.op->kind) {
-    case OpKind::Elementwise: return infer_elementwise(call, inputs);
-    case OpKind::Reduce: return infer_reduce(call, inputs);
+    case OpKind::Elementwise:
+      return infer_elementwise(call, inputs);
+    case OpKind::Reduce:
+      return infer_reduce(call, inputs);
     default:
       WGML_CHECK(bool(call.op->infer), call.name(), ": has no shape rule");
       return call.op->infer(call, inputs);
@@ -123,7 +128,8 @@ std::vector<Tensor> EagerRuntime::call(const std::string& name, std::vector<Tens
              " device has no kernel for this call (input dtype ",
              first != nullptr ? std::string(dtype_name(first->dtype())) : "none", ")");
   std::vector<Tensor> outputs;
-  for (const TensorDesc& d : descs) outputs.push_back(Tensor::empty(d.shape, d.dtype, device));
+  for (const TensorDesc& d : descs)
+    outputs.push_back(Tensor::empty(d.shape, d.dtype, device));
   device.execute(call, inputs, outputs);
   return outputs;
 }

@@ -22,7 +22,9 @@ CpuStorage::CpuStorage(Device& device, size_t nbytes) : Storage(device, nbytes) 
   WGML_CHECK(data_ != nullptr, "cpu: out of memory allocating ", nbytes, " bytes");
 }
 
-CpuStorage::~CpuStorage() { std::free(data_); }
+CpuStorage::~CpuStorage() {
+  std::free(data_);
+}
 
 std::shared_ptr<Storage> CpuDevice::allocate(size_t nbytes) {
   return std::make_shared<CpuStorage>(*this, nbytes);
@@ -44,9 +46,12 @@ bool CpuDevice::supports(const OpCall& call, const std::vector<Tensor>& inputs) 
   (void)inputs;  // the reference backend runs every dtype the table allows
   switch (call.op->kind) {
     case OpKind::Elementwise:
-    case OpKind::Reduce: return true;
-    case OpKind::Kernel: return find_cpu_kernel(call.name()) != nullptr;
-    default: return false;
+    case OpKind::Reduce:
+      return true;
+    case OpKind::Kernel:
+      return find_cpu_kernel(call.name()) != nullptr;
+    default:
+      return false;
   }
 }
 
@@ -56,14 +61,17 @@ void CpuDevice::execute(const OpCall& call, const std::vector<Tensor>& inputs,
     case OpKind::Elementwise:
       cpu_eval_expression(call.op->forward, call.attrs, inputs, outputs[0], inputs.size());
       return;
-    case OpKind::Reduce: cpu_reduce(call, inputs[0], outputs[0]); return;
+    case OpKind::Reduce:
+      cpu_reduce(call, inputs[0], outputs[0]);
+      return;
     case OpKind::Kernel: {
       const CpuKernelFn fn = find_cpu_kernel(call.name());
       WGML_CHECK(fn != nullptr, call.name(), ": no cpu kernel");
       fn(call, inputs, outputs);
       return;
     }
-    default: fail(call.name(), ": ", op_kind_name(call.op->kind), " ops have no cpu kernel");
+    default:
+      fail(call.name(), ": ", op_kind_name(call.op->kind), " ops have no cpu kernel");
   }
 }
 

@@ -17,10 +17,11 @@ extern const std::vector<CpuKernel> kCpuResizeKernels;
 CpuKernelFn find_cpu_kernel(const std::string& op) {
   static const std::map<std::string, CpuKernelFn> kernels = [] {
     std::map<std::string, CpuKernelFn> m;
-    for (const auto* list : {&kCpuCopyKernels, &kCpuMovementKernels, &kCpuIndexKernels,
-                             &kCpuLinalgKernels, &kCpuConvKernels, &kCpuPoolKernels,
-                             &kCpuScanKernels, &kCpuResizeKernels}) {
-      for (const CpuKernel& k : *list) m[k.op] = k.fn;
+    for (const auto* list :
+         {&kCpuCopyKernels, &kCpuMovementKernels, &kCpuIndexKernels, &kCpuLinalgKernels,
+          &kCpuConvKernels, &kCpuPoolKernels, &kCpuScanKernels, &kCpuResizeKernels}) {
+      for (const CpuKernel& k : *list)
+        m[k.op] = k.fn;
     }
     return m;
   }();

@@ -33,14 +33,22 @@ int emit(const expr::Node& node, const Attrs& attrs, size_t num_inputs, Program&
   Instr instr;
   instr.fn = node.fn;
   switch (node.fn) {
-    case expr::Fn::Input: instr.operand = node.index; break;
-    case expr::Fn::Output: instr.operand = static_cast<int>(num_inputs); break;
-    case expr::Fn::Grad: instr.operand = static_cast<int>(num_inputs) + 1; break;
+    case expr::Fn::Input:
+      instr.operand = node.index;
+      break;
+    case expr::Fn::Output:
+      instr.operand = static_cast<int>(num_inputs);
+      break;
+    case expr::Fn::Grad:
+      instr.operand = static_cast<int>(num_inputs) + 1;
+      break;
     case expr::Fn::Param:
       instr.fn = expr::Fn::Const;
       instr.value = attrs.f(node.param);
       break;
-    case expr::Fn::Const: instr.value = node.value; break;
+    case expr::Fn::Const:
+      instr.value = node.value;
+      break;
     default:
       for (size_t i = 0; i < node.args.size(); ++i) {
         instr.args[i] = emit(*node.args[i], attrs, num_inputs, program, seen);
@@ -91,7 +99,8 @@ void run(const Program& program, const std::vector<Tensor>& operands, Tensor& ou
   std::vector<C> regs(program.code.size() * kBlock);
   std::vector<int64_t> index(rank, 0);
   std::vector<int64_t> offsets(num_operands);
-  for (size_t k = 0; k < num_operands; ++k) offsets[k] = operands[k].offset();
+  for (size_t k = 0; k < num_operands; ++k)
+    offsets[k] = operands[k].offset();
 
   for (int64_t start = 0; start < total; start += kBlock) {
     const int64_t n = std::min(kBlock, total - start);
@@ -106,7 +115,8 @@ void run(const Program& program, const std::vector<Tensor>& operands, Tensor& ou
         const S* base = static_cast<const S*>(operands[k].storage()->host_data());
         if (linear[k]) {
           const S* src = base + operands[k].offset() + start;
-          for (int64_t i = 0; i < n; ++i) dst[i] = load_as<S, C>(src[i]);
+          for (int64_t i = 0; i < n; ++i)
+            dst[i] = load_as<S, C>(src[i]);
           return;
         }
         // Walk the output index space from `start` with this operand's strides.
@@ -136,22 +146,28 @@ void run(const Program& program, const std::vector<Tensor>& operands, Tensor& ou
       const C* b = instr.args[1] >= 0 ? &regs[size_t(instr.args[1]) * kBlock] : nullptr;
       const C* c = instr.args[2] >= 0 ? &regs[size_t(instr.args[2]) * kBlock] : nullptr;
       switch (expr::fn_arity(instr.fn)) {
-        case 0: std::fill(dst, dst + n, constant_as<C>(instr.value)); break;
+        case 0:
+          std::fill(dst, dst + n, constant_as<C>(instr.value));
+          break;
         case 1:
-          for (int64_t i = 0; i < n; ++i) dst[i] = scalar::unary(instr.fn, a[i]);
+          for (int64_t i = 0; i < n; ++i)
+            dst[i] = scalar::unary(instr.fn, a[i]);
           break;
         case 2:
-          for (int64_t i = 0; i < n; ++i) dst[i] = scalar::binary(instr.fn, a[i], b[i]);
+          for (int64_t i = 0; i < n; ++i)
+            dst[i] = scalar::binary(instr.fn, a[i], b[i]);
           break;
         default:  // select
-          for (int64_t i = 0; i < n; ++i) dst[i] = a[i] != 0 ? b[i] : c[i];
+          for (int64_t i = 0; i < n; ++i)
+            dst[i] = a[i] != 0 ? b[i] : c[i];
       }
     }
     const C* result = &regs[(program.code.size() - 1) * kBlock];
     dispatch_dtype(out.dtype(), [&](auto tag) {
       using S = typename decltype(tag)::type;
       S* dst = cpu_data<S>(out) + start;
-      for (int64_t i = 0; i < n; ++i) dst[i] = store_as<S>(result[i]);
+      for (int64_t i = 0; i < n; ++i)
+        dst[i] = store_as<S>(result[i]);
     });
   }
 }
@@ -165,7 +181,8 @@ void cpu_eval_expression(const expr::Expr& expression, const Attrs& attrs,
   std::map<const expr::Node*, int> seen;
   emit(expression.node(), attrs, num_inputs, program, seen);
   bool any_float = is_floating(out.dtype());
-  for (const Tensor& t : operands) any_float = any_float || is_floating(t.dtype());
+  for (const Tensor& t : operands)
+    any_float = any_float || is_floating(t.dtype());
   if (any_float) {
     run<double>(program, operands, out);
   } else {

@@ -1,8 +1,98 @@
-// CPU kernels of the pool family.
+// CPU kernels of the pool family: max_pool and avg_pool over any number of spatial axes.
+#include <cmath>
+#include <limits>
+
+#include "wgml/core/error.h"
 #include "wgml/kernels/cpu/cpu_kernel.h"
+#include "wgml/ops/window.h"
 
 namespace wgml {
 
-extern const std::vector<CpuKernel> kCpuPoolKernels = {};
+namespace {
+
+// Advances a row-major multi-index over `dims`; false once it wraps around.
+bool next_index(Ints& index, const Ints& dims) {
+  for (size_t d = index.size(); d-- > 0;) {
+    if (++index[d] < dims[d]) return true;
+    index[d] = 0;
+  }
+  return false;
+}
+
+template <bool kMax>
+void pool_kernel(const OpCall& call, const std::vector<Tensor>& inputs,
+                 std::vector<Tensor>& outputs) {
+  const Tensor x = cpu_contiguous(inputs[0]);
+  Tensor& out = outputs[0];
+  const size_t spatial = x.rank() - 2;
+  const Ints& kernel = call.attrs.ints("kernel_shape");
+  const Ints& given_strides = call.attrs.ints("strides");
+  const Ints& given_dilations = call.attrs.ints("dilations");
+  const Ints strides = given_strides.empty() ? Ints(spatial, 1) : given_strides;
+  const Ints dilations = given_dilations.empty() ? Ints(spatial, 1) : given_dilations;
+  const Ints pads = pool_pads(call, x.shape());
+  const bool include_pad = !kMax && call.attrs.i("count_include_pad") != 0;
+
+  const Ints in_size(x.shape().begin() + 2, x.shape().end());
+  const Ints out_size(out.shape().begin() + 2, out.shape().end());
+  const Strides in_strides = contiguous_strides(in_size);
+  const int64_t planes = x.shape()[0] * x.shape()[1];
+  const int64_t in_plane = shape_numel(in_size), out_plane = shape_numel(out_size);
+  if (planes == 0 || out_plane == 0) return;
+
+  dispatch_dtype(x.dtype(), [&](auto tag) {
+    using S = typename decltype(tag)::type;
+    using C = ComputeOf<S>;
+    C lowest = std::numeric_limits<C>::lowest();
+    if constexpr (std::is_floating_point_v<C>) lowest = -std::numeric_limits<C>::infinity();
+    const S* src = cpu_data<S>(x);
+    S* dst = cpu_data<S>(out);
+    for (int64_t p = 0; p < planes; ++p) {
+      const S* plane = src + p * in_plane;
+      Ints o(spatial, 0);
+      do {
+        C acc = kMax ? lowest : C(0);
+        int64_t count = 0;  // the avg_pool divisor
+        Ints k(spatial, 0);
+        do {
+          bool inside = true, in_padded = true;
+          int64_t at = 0;
+          for (size_t d = 0; d < spatial; ++d) {
+            const int64_t pos = o[d] * strides[d] - pads[d] + k[d] * dilations[d];
+            inside = inside && pos >= 0 && pos < in_size[d];
+            in_padded = in_padded && pos >= -pads[d] && pos < in_size[d] + pads[d + spatial];
+            at += pos * in_strides[d];
+          }
+          // count_include_pad counts explicit padding, never a ceil_mode overhang past it.
+          if (include_pad ? in_padded : inside) ++count;
+          if (!inside) continue;
+          const C v = load_as<S, C>(plane[at]);
+          if constexpr (kMax) {
+            if constexpr (std::is_floating_point_v<C>) {
+              if (v > acc || std::isnan(v)) acc = v;  // NaN wins and then stays
+            } else if (v > acc) {
+              acc = v;
+            }
+          } else {
+            acc += v;
+          }
+        } while (next_index(k, kernel));
+        if constexpr (kMax) {
+          *dst++ = store_as<S>(acc);
+        } else {
+          // A dilated window can miss the input entirely: 0 / 0 gives NaN, not UB, for floats.
+          *dst++ = store_as<S>(static_cast<double>(acc) / static_cast<double>(count));
+        }
+      } while (next_index(o, out_size));
+    }
+  });
+}
+
+}  // namespace
+
+extern const std::vector<CpuKernel> kCpuPoolKernels = {
+    {"max_pool", pool_kernel<true>},
+    {"avg_pool", pool_kernel<false>},
+};
 
 }  // namespace wgml

@@ -17,8 +17,10 @@ namespace {
 template <typename C>
 C initial_value(ReduceSpec::Init init) {
   switch (init) {
-    case ReduceSpec::Init::Zero: return C(0);
-    case ReduceSpec::Init::One: return C(1);
+    case ReduceSpec::Init::Zero:
+      return C(0);
+    case ReduceSpec::Init::One:
+      return C(1);
     case ReduceSpec::Init::Lowest:
       return std::numeric_limits<C>::has_infinity ? -std::numeric_limits<C>::infinity()
                                                   : std::numeric_limits<C>::lowest();

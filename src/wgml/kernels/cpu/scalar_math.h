@@ -11,9 +11,15 @@
 
 namespace wgml::scalar {
 
-inline int64_t wrap_add(int64_t a, int64_t b) { return int64_t(uint64_t(a) + uint64_t(b)); }
-inline int64_t wrap_sub(int64_t a, int64_t b) { return int64_t(uint64_t(a) - uint64_t(b)); }
-inline int64_t wrap_mul(int64_t a, int64_t b) { return int64_t(uint64_t(a) * uint64_t(b)); }
+inline int64_t wrap_add(int64_t a, int64_t b) {
+  return int64_t(uint64_t(a) + uint64_t(b));
+}
+inline int64_t wrap_sub(int64_t a, int64_t b) {
+  return int64_t(uint64_t(a) - uint64_t(b));
+}
+inline int64_t wrap_mul(int64_t a, int64_t b) {
+  return int64_t(uint64_t(a) * uint64_t(b));
+}
 
 // Integer division truncates (C, ONNX); dividing by zero yields 0 instead of a trap.
 inline int64_t int_div(int64_t a, int64_t b) {
@@ -21,7 +27,9 @@ inline int64_t int_div(int64_t a, int64_t b) {
   if (b == -1) return wrap_sub(0, a);  // INT64_MIN / -1 overflows: wrap instead
   return a / b;
 }
-inline int64_t int_fmod(int64_t a, int64_t b) { return (b == 0 || b == -1) ? 0 : a % b; }
+inline int64_t int_fmod(int64_t a, int64_t b) {
+  return (b == 0 || b == -1) ? 0 : a % b;
+}
 // Floor modulo: the sign follows the divisor (Python, torch.remainder, ONNX Mod with fmod=0).
 inline int64_t int_mod(int64_t a, int64_t b) {
   const int64_t r = int_fmod(a, b);
@@ -48,31 +56,74 @@ inline C unary(expr::Fn fn, C a) {
   using expr::Fn;
   constexpr bool kFloat = std::is_floating_point_v<C>;
   switch (fn) {
-    case Fn::Neg: if constexpr (kFloat) return -a; else return wrap_sub(0, a);
-    case Fn::Abs: if constexpr (kFloat) return std::fabs(a); else return a < 0 ? wrap_sub(0, a) : a;
-    case Fn::Sign: return C((a > 0) - (a < 0));
-    case Fn::Floor: if constexpr (kFloat) return std::floor(a); else return a;
-    case Fn::Ceil: if constexpr (kFloat) return std::ceil(a); else return a;
-    case Fn::Round: if constexpr (kFloat) return std::nearbyint(a); else return a;  // ties to even
-    case Fn::IsNan: if constexpr (kFloat) return C(std::isnan(a)); else return 0;
-    case Fn::IsInf: if constexpr (kFloat) return C(std::isinf(a)); else return 0;
-    case Fn::Not: return C(a == 0);
-    default: break;
+    case Fn::Neg:
+      if constexpr (kFloat)
+        return -a;
+      else
+        return wrap_sub(0, a);
+    case Fn::Abs:
+      if constexpr (kFloat)
+        return std::fabs(a);
+      else
+        return a < 0 ? wrap_sub(0, a) : a;
+    case Fn::Sign:
+      return C((a > 0) - (a < 0));
+    case Fn::Floor:
+      if constexpr (kFloat)
+        return std::floor(a);
+      else
+        return a;
+    case Fn::Ceil:
+      if constexpr (kFloat)
+        return std::ceil(a);
+      else
+        return a;
+    case Fn::Round:
+      if constexpr (kFloat)
+        return std::nearbyint(a);
+      else
+        return a;  // ties to even
+    case Fn::IsNan:
+      if constexpr (kFloat)
+        return C(std::isnan(a));
+      else
+        return 0;
+    case Fn::IsInf:
+      if constexpr (kFloat)
+        return C(std::isinf(a));
+      else
+        return 0;
+    case Fn::Not:
+      return C(a == 0);
+    default:
+      break;
   }
   if constexpr (kFloat) {
     switch (fn) {
-      case Fn::Exp: return std::exp(a);
-      case Fn::Log: return std::log(a);
-      case Fn::Sqrt: return std::sqrt(a);
-      case Fn::Sin: return std::sin(a);
-      case Fn::Cos: return std::cos(a);
-      case Fn::Tan: return std::tan(a);
-      case Fn::Tanh: return std::tanh(a);
-      case Fn::Asin: return std::asin(a);
-      case Fn::Acos: return std::acos(a);
-      case Fn::Atan: return std::atan(a);
-      case Fn::Erf: return std::erf(a);
-      default: break;
+      case Fn::Exp:
+        return std::exp(a);
+      case Fn::Log:
+        return std::log(a);
+      case Fn::Sqrt:
+        return std::sqrt(a);
+      case Fn::Sin:
+        return std::sin(a);
+      case Fn::Cos:
+        return std::cos(a);
+      case Fn::Tan:
+        return std::tan(a);
+      case Fn::Tanh:
+        return std::tanh(a);
+      case Fn::Asin:
+        return std::asin(a);
+      case Fn::Acos:
+        return std::acos(a);
+      case Fn::Atan:
+        return std::atan(a);
+      case Fn::Erf:
+        return std::erf(a);
+      default:
+        break;
     }
   }
   return std::numeric_limits<C>::quiet_NaN();  // the op table never pairs these with integers
@@ -83,13 +134,41 @@ inline C binary(expr::Fn fn, C a, C b) {
   using expr::Fn;
   constexpr bool kFloat = std::is_floating_point_v<C>;
   switch (fn) {
-    case Fn::Add: if constexpr (kFloat) return a + b; else return wrap_add(a, b);
-    case Fn::Sub: if constexpr (kFloat) return a - b; else return wrap_sub(a, b);
-    case Fn::Mul: if constexpr (kFloat) return a * b; else return wrap_mul(a, b);
-    case Fn::Div: if constexpr (kFloat) return a / b; else return int_div(a, b);
-    case Fn::Pow: if constexpr (kFloat) return std::pow(a, b); else return int_pow(a, b);
-    case Fn::Mod: if constexpr (kFloat) return float_mod(a, b); else return int_mod(a, b);
-    case Fn::FMod: if constexpr (kFloat) return std::fmod(a, b); else return int_fmod(a, b);
+    case Fn::Add:
+      if constexpr (kFloat)
+        return a + b;
+      else
+        return wrap_add(a, b);
+    case Fn::Sub:
+      if constexpr (kFloat)
+        return a - b;
+      else
+        return wrap_sub(a, b);
+    case Fn::Mul:
+      if constexpr (kFloat)
+        return a * b;
+      else
+        return wrap_mul(a, b);
+    case Fn::Div:
+      if constexpr (kFloat)
+        return a / b;
+      else
+        return int_div(a, b);
+    case Fn::Pow:
+      if constexpr (kFloat)
+        return std::pow(a, b);
+      else
+        return int_pow(a, b);
+    case Fn::Mod:
+      if constexpr (kFloat)
+        return float_mod(a, b);
+      else
+        return int_mod(a, b);
+    case Fn::FMod:
+      if constexpr (kFloat)
+        return std::fmod(a, b);
+      else
+        return int_fmod(a, b);
     case Fn::Max:
       if constexpr (kFloat) {
         if (std::isnan(a) || std::isnan(b)) return std::numeric_limits<C>::quiet_NaN();
@@ -100,16 +179,26 @@ inline C binary(expr::Fn fn, C a, C b) {
         if (std::isnan(a) || std::isnan(b)) return std::numeric_limits<C>::quiet_NaN();
       }
       return a < b ? a : b;
-    case Fn::Eq: return C(a == b);
-    case Fn::Ne: return C(a != b);
-    case Fn::Lt: return C(a < b);
-    case Fn::Le: return C(a <= b);
-    case Fn::Gt: return C(a > b);
-    case Fn::Ge: return C(a >= b);
-    case Fn::And: return C(a != 0 && b != 0);
-    case Fn::Or: return C(a != 0 || b != 0);
-    case Fn::Xor: return C((a != 0) != (b != 0));
-    default: return C(0);
+    case Fn::Eq:
+      return C(a == b);
+    case Fn::Ne:
+      return C(a != b);
+    case Fn::Lt:
+      return C(a < b);
+    case Fn::Le:
+      return C(a <= b);
+    case Fn::Gt:
+      return C(a > b);
+    case Fn::Ge:
+      return C(a >= b);
+    case Fn::And:
+      return C(a != 0 && b != 0);
+    case Fn::Or:
+      return C(a != 0 || b != 0);
+    case Fn::Xor:
+      return C((a != 0) != (b != 0));
+    default:
+      return C(0);
   }
 }
 

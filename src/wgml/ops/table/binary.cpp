@@ -17,8 +17,7 @@ void declare_binary_ops(OpTable& t) {
   t.elementwise("div", kNumeric, a / b)
       .backward({g / b, -g * a / (b * b)})
       .doc("integers divide truncating toward zero (ONNX), x/0 gives 0");
-  t.elementwise("pow", kNumeric, pow(a, b))
-      .backward({g * b * pow(a, b - 1), g * out * log(a)});
+  t.elementwise("pow", kNumeric, pow(a, b)).backward({g * b * pow(a, b - 1), g * out * log(a)});
   t.elementwise("maximum", kNumeric, max(a, b))
       .backward({select(a > b, g, select(eq(a, b), g * 0.5, 0)),
                  select(b > a, g, select(eq(a, b), g * 0.5, 0))})

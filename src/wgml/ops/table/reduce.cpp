@@ -51,7 +51,8 @@ void declare_reduce_ops(OpTable& t) {
   const Tolerance frobenius{ErrorMetric::Frobenius};
   t.composite("mean", float_input,
               [](OpBuilder& b, const OpCall& call, const std::vector<Tensor>& in) {
-                const Tensor s = b.call1("sum", {in[0]}, reduce_attrs(call, call.attrs.i("keepdims")));
+                const Tensor s =
+                    b.call1("sum", {in[0]}, reduce_attrs(call, call.attrs.i("keepdims")));
                 return std::vector<Tensor>{
                     b.call1("mul", {s, b.constant(1.0 / reduced_count(call, in[0]), s)})};
               })
@@ -62,8 +63,7 @@ void declare_reduce_ops(OpTable& t) {
               [](OpBuilder& b, const OpCall& call, const std::vector<Tensor>& in) {
                 // Shift by the max for stability; an infinite max shifts by 0 instead.
                 const Tensor m = b.call1("max", {in[0]}, reduce_attrs(call, true));
-                const Tensor shift = b.call1(
-                    "where", {b.call1("isinf", {m}), b.constant(0, m), m});
+                const Tensor shift = b.call1("where", {b.call1("isinf", {m}), b.constant(0, m), m});
                 const Tensor e = b.call1("exp", {b.call1("sub", {in[0], shift})});
                 const Tensor s = b.call1("sum", {e}, reduce_attrs(call, true));
                 const Tensor r = b.call1("add", {b.call1("log", {s}), shift});

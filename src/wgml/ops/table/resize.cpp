@@ -1,9 +1,79 @@
-// resize ops (declared by a later change).
+// Resize (ONNX Resize, opset 11-19 semantics without roi, antialias or cubic): nearest and
+// (multi)linear interpolation to `sizes` or by `scales`, one value per axis.
+#include <cmath>
+#include <string>
+
+#include "wgml/core/error.h"
 #include "wgml/ops/op_table.h"
 #include "wgml/ops/table/families.h"
 
 namespace wgml {
 
-void declare_resize_ops(OpTable& t) { (void)t; }
+namespace {
+
+bool one_of(const std::string& value, std::initializer_list<const char*> allowed) {
+  for (const char* a : allowed) {
+    if (value == a) return true;
+  }
+  return false;
+}
+
+std::vector<TensorDesc> infer_resize(const OpCall& call, const std::vector<Tensor>& in) {
+  const Shape& x = in[0].shape();
+  const std::string& mode = call.attrs.s("mode");
+  const std::string& transform = call.attrs.s("coordinate_transformation_mode");
+  const std::string& nearest_mode = call.attrs.s("nearest_mode");
+  WGML_CHECK(one_of(mode, {"nearest", "linear"}), "resize: unknown mode '", mode,
+             "'; expected nearest or linear");
+  WGML_CHECK(one_of(transform, {"half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric"}),
+             "resize: unknown coordinate_transformation_mode '", transform,
+             "'; expected half_pixel, pytorch_half_pixel, align_corners or asymmetric");
+  WGML_CHECK(one_of(nearest_mode, {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"}),
+             "resize: unknown nearest_mode '", nearest_mode, "'");
+  WGML_CHECK(mode == "nearest" || is_floating(in[0].dtype()), "resize: mode linear needs a float ",
+             "input, got ", in[0].dtype(), "; cast it first");
+  WGML_CHECK(x.size() >= 1, "resize: input ", x, " must have at least one axis");
+
+  const Ints& sizes = call.attrs.ints("sizes");
+  const Floats& scales = call.attrs.floats("scales");
+  WGML_CHECK(sizes.empty() != scales.empty(), "resize: give exactly one of sizes ", sizes,
+             " and scales ", scales, " for input ", x);
+  Shape out;
+  if (!sizes.empty()) {
+    WGML_CHECK(sizes.size() == x.size(), "resize: sizes ", sizes, " needs one value per axis of ",
+               "input ", x);
+    out.assign(sizes.begin(), sizes.end());
+  } else {
+    WGML_CHECK(scales.size() == x.size(), "resize: scales ", scales, " needs one value per axis ",
+               "of input ", x);
+    for (size_t d = 0; d < x.size(); ++d) {
+      WGML_CHECK(scales[d] > 0 && std::isfinite(scales[d]), "resize: scales ", scales,
+                 " must be positive");
+      // floor(in * scale), computed in double exactly as ONNX and torch do.
+      out.push_back(static_cast<int64_t>(std::floor(static_cast<double>(x[d]) * scales[d])));
+    }
+  }
+  for (size_t d = 0; d < x.size(); ++d) {
+    WGML_CHECK(out[d] > 0 || x[d] == 0, "resize: output shape ", out, " of input ", x,
+               " has an empty axis ", d, " (sizes ", sizes, ", scales ", scales, ")");
+  }
+  return {{out, in[0].dtype()}};
+}
+
+}  // namespace
+
+void declare_resize_ops(OpTable& t) {
+  using namespace dtypes;
+  t.kernel("resize", {{"input", kNumeric}}, infer_resize)
+      .attr("mode", std::string("nearest"))
+      .attr("coordinate_transformation_mode", std::string("half_pixel"))
+      .attr("nearest_mode", std::string("round_prefer_floor"))
+      .attr("sizes", Ints{})
+      .attr("scales", Floats{})
+      .tolerance(Tolerance{ErrorMetric::Frobenius})
+      .doc(
+          "ONNX Resize, nearest or linear over any axes, to sizes or by scales (exactly one, full "
+          "rank); scales map coordinates themselves, not out/in; linear needs a float input");
+}
 
 }  // namespace wgml

@@ -43,12 +43,10 @@ void declare_unary_ops(OpTable& t) {
   t.elementwise("elu", kFloat, select(x > 0, x, param("alpha") * (exp(x) - 1)))
       .attr("alpha", 1.0)
       .backward({select(x > 0, g, g * (out + param("alpha")))});
-  t.elementwise("celu", kFloat,
-                max(x, 0) + min(0, param("alpha") * (exp(x / param("alpha")) - 1)))
+  t.elementwise("celu", kFloat, max(x, 0) + min(0, param("alpha") * (exp(x / param("alpha")) - 1)))
       .attr("alpha", 1.0)
       .backward({select(x > 0, g, g * exp(x / param("alpha")))});
-  t.elementwise("selu", kFloat,
-                param("gamma") * select(x > 0, x, param("alpha") * (exp(x) - 1)))
+  t.elementwise("selu", kFloat, param("gamma") * select(x > 0, x, param("alpha") * (exp(x) - 1)))
       .attr("alpha", 1.6732632423543772)
       .attr("gamma", 1.0507009873554805)
       .backward({select(x > 0, g * param("gamma"), g * (out + param("gamma") * param("alpha")))});

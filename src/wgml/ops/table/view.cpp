@@ -73,7 +73,8 @@ Outputs transpose_view(OpBuilder& b, const OpCall& call, const Outputs& in) {
   const int d0 = normalize_axis(call.attrs.i("dim0"), rank, "transpose");
   const int d1 = normalize_axis(call.attrs.i("dim1"), rank, "transpose");
   Ints perm;
-  for (size_t i = 0; i < rank; ++i) perm.push_back(static_cast<int64_t>(i));
+  for (size_t i = 0; i < rank; ++i)
+    perm.push_back(static_cast<int64_t>(i));
   std::swap(perm[static_cast<size_t>(d0)], perm[static_cast<size_t>(d1)]);
   return {b.call1("permute", {in[0]}, {{"perm", perm}})};
 }
@@ -107,13 +108,14 @@ Outputs slice_view(OpBuilder&, const OpCall& call, const Outputs& in) {
   Ints axes = call.attrs.ints("axes");
   Ints steps = call.attrs.ints("steps");
   if (axes.empty()) {
-    for (size_t i = 0; i < starts.size(); ++i) axes.push_back(static_cast<int64_t>(i));
+    for (size_t i = 0; i < starts.size(); ++i)
+      axes.push_back(static_cast<int64_t>(i));
   }
   if (steps.empty()) steps.assign(starts.size(), 1);
-  WGML_CHECK(starts.size() == ends.size() && starts.size() == axes.size() &&
-                 starts.size() == steps.size(),
-             "slice: starts ", starts, ", ends ", ends, ", axes ", axes, " and steps ", steps,
-             " differ in length");
+  WGML_CHECK(
+      starts.size() == ends.size() && starts.size() == axes.size() && starts.size() == steps.size(),
+      "slice: starts ", starts, ", ends ", ends, ", axes ", axes, " and steps ", steps,
+      " differ in length");
   Shape shape = x.shape();
   Strides strides = x.strides();
   int64_t offset = x.offset();
@@ -162,7 +164,8 @@ Outputs squeeze_view(OpBuilder&, const OpCall& call, const Outputs& in) {
   const Ints& given = call.attrs.ints("axes");
   std::vector<bool> drop(x.rank(), false);
   if (given.empty()) {
-    for (size_t d = 0; d < x.rank(); ++d) drop[d] = x.shape()[d] == 1;
+    for (size_t d = 0; d < x.rank(); ++d)
+      drop[d] = x.shape()[d] == 1;
   } else {
     for (int axis : normalize_axes(given, x.rank(), "squeeze")) {
       WGML_CHECK(x.shape()[static_cast<size_t>(axis)] == 1, "squeeze: axis ", axis, " of shape ",
@@ -209,7 +212,8 @@ Outputs flatten_view(OpBuilder& b, const OpCall& call, const Outputs& in) {
              rank);
   if (axis < 0) axis += rank;
   int64_t outer = 1;
-  for (int64_t d = 0; d < axis; ++d) outer *= x.shape()[static_cast<size_t>(d)];
+  for (int64_t d = 0; d < axis; ++d)
+    outer *= x.shape()[static_cast<size_t>(d)];
   const int64_t inner = outer == 0 ? 0 : x.numel() / outer;
   return {b.call1("reshape", {x}, {{"shape", Ints{outer, inner}}})};
 }
@@ -228,8 +232,8 @@ Outputs split_view(OpBuilder& b, const OpCall& call, const Outputs& in) {
   Outputs out;
   int64_t start = 0;
   for (int64_t s : sizes) {
-    out.push_back(b.call1("slice", {x},
-                          {{"starts", Ints{start}}, {"ends", Ints{start + s}}, {"axes", Ints{axis}}}));
+    out.push_back(b.call1(
+        "slice", {x}, {{"starts", Ints{start}}, {"ends", Ints{start + s}}, {"axes", Ints{axis}}}));
     start += s;
   }
   return out;
@@ -248,9 +252,7 @@ void declare_view_ops(OpTable& t) {
       .attr("allowzero", int64_t{1})
       .doc("-1 infers a size; with allowzero=0 a 0 copies the input's size (ONNX)");
   t.view("permute", kAll, permute_view).required_attr("perm", AttrType::IntList);
-  t.view("transpose", kAll, transpose_view)
-      .attr("dim0", int64_t{-2})
-      .attr("dim1", int64_t{-1});
+  t.view("transpose", kAll, transpose_view).attr("dim0", int64_t{-2}).attr("dim1", int64_t{-1});
   t.view("expand", kAll, expand_view)
       .required_attr("shape", AttrType::IntList)
       .doc("broadcast without copying (stride 0)");
@@ -270,10 +272,11 @@ void declare_view_ops(OpTable& t) {
       .doc("one view per size");
 
   t.kernel("copy", {{"input", kAll}}, same_as_input).doc("materialise a view contiguously");
-  t.kernel("cast", {{"input", kAll}},
-           [](const OpCall& call, const std::vector<Tensor>& in) {
-             return std::vector<TensorDesc>{{in[0].shape(), dtype_from_name(call.attrs.s("dtype"))}};
-           })
+  t.kernel(
+       "cast", {{"input", kAll}},
+       [](const OpCall& call, const std::vector<Tensor>& in) {
+         return std::vector<TensorDesc>{{in[0].shape(), dtype_from_name(call.attrs.s("dtype"))}};
+       })
       .required_attr("dtype", AttrType::String)
       .doc("floats to integers truncate toward zero; NaN and out-of-range values give 0");
 }

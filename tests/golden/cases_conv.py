@@ -1,0 +1,154 @@
+"""ONNX Conv and ConvTranspose (1-d, 2-d, 3-d) against torch.nn.functional.
+
+PyTorch pads symmetrically, so asymmetric ONNX pads are applied with F.pad (conv) or by cropping
+the unpadded result (conv_transpose); auto_pad is resolved with ONNX's formulas here.
+"""
+import torch.nn.functional as F
+
+from golden import FLOATS
+CONV = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}
+CONV_T = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}
+
+
+def _torch_pad(begins, ends):
+    # F.pad lists the last axis first.
+    out = []
+    for b, e in reversed(list(zip(begins, ends))):
+        out += [b, e]
+    return out
+
+
+def _conv_pads(x_shape, w_shape, attrs):
+    rank = len(x_shape) - 2
+    strides = attrs.get("strides") or [1] * rank
+    dil = attrs.get("dilations") or [1] * rank
+    pads = attrs.get("pads") or [0] * (2 * rank)
+    mode = attrs.get("auto_pad", "NOTSET")
+    if mode == "VALID":
+        return [0] * rank, [0] * rank
+    if mode == "NOTSET":
+        return pads[:rank], pads[rank:]
+    begins, ends = [], []
+    for d in range(rank):
+        size, s = x_shape[d + 2], strides[d]
+        out = -(-size // s)
+        total = max(0, (out - 1) * s + dil[d] * (w_shape[d + 2] - 1) + 1 - size)
+        b = total // 2 if mode == "SAME_UPPER" else total - total // 2
+        begins.append(b)
+        ends.append(total - b)
+    return begins, ends
+
+
+def conv_ref(attrs):
+    def ref(x, w, b=None):
+        rank = x.dim() - 2
+        begins, ends = _conv_pads(x.shape, w.shape, attrs)
+        x = F.pad(x, _torch_pad(begins, ends))
+        return CONV[rank](x, w, b, stride=attrs.get("strides") or 1,
+                          dilation=attrs.get("dilations") or 1, groups=attrs.get("group", 1))
+    return ref
+
+
+def conv_transpose_ref(attrs):
+    def ref(x, w, b=None):
+        rank = x.dim() - 2
+        strides = attrs.get("strides") or [1] * rank
+        dil = attrs.get("dilations") or [1] * rank
+        out_pad = attrs.get("output_padding") or [0] * rank
+        pads = attrs.get("pads") or [0] * (2 * rank)
+        begins, ends = pads[:rank], pads[rank:]
+        out_shape = (attrs.get("output_shape") or [])[-rank:]
+        mode = attrs.get("auto_pad", "NOTSET")
+        if out_shape or mode in ("SAME_UPPER", "SAME_LOWER"):
+            begins, ends = [], []
+            for d in range(rank):
+                size = x.shape[d + 2]
+                target = out_shape[d] if out_shape else size * strides[d]
+                total = strides[d] * (size - 1) + out_pad[d] + dil[d] * (w.shape[d + 2] - 1) + 1 \
+                    - target
+                half = int(total / 2)  # C++ division (ONNX Runtime): toward zero
+                bgn = half if mode == "SAME_UPPER" else total - half
+                begins.append(bgn)
+                ends.append(total - bgn)
+        # Unpadded transpose conv, then output_padding appends zeros and pads crop (F.pad with
+        # negative sizes); the bias goes on last so the appended positions get it too.
+        y = CONV_T[rank](x, w, None, stride=strides, dilation=dil, groups=attrs.get("group", 1))
+        y = F.pad(y, _torch_pad([-b for b in begins], [p - e for p, e in zip(out_pad, ends)]))
+        if b is not None:
+            y = y + b.view([1, -1] + [1] * rank)
+        return y
+    return ref
+
+
+def cases(g):
+    conv_cases = [
+        # (x shape, w shape, bias, attrs, note)
+        ((2, 3, 11), (4, 3, 3), True, {}, "1-d defaults"),
+        ((2, 3, 11), (4, 3, 3), True, {"strides": [2], "pads": [1, 2], "dilations": [2]},
+         "1-d stride, asymmetric pads, dilation"),
+        ((1, 4, 9), (4, 1, 4), False, {"group": 4, "pads": [2, 1]}, "1-d depthwise, even kernel"),
+        ((2, 4, 9, 8), (6, 2, 3, 2), True,
+         {"group": 2, "strides": [2, 1], "pads": [1, 0, 2, 1], "dilations": [1, 2]},
+         "2-d groups, stride, asymmetric pads, dilation"),
+        ((1, 5, 7, 7), (5, 1, 3, 3), True, {"group": 5, "pads": [1, 1, 1, 1]}, "2-d depthwise"),
+        ((2, 3, 6, 5), (6, 1, 3, 3), True, {"group": 3, "strides": [2, 2]},
+         "2-d depthwise with channel multiplier 2"),
+        ((1, 3, 8, 7), (2, 3, 3, 3), True, {"auto_pad": "SAME_UPPER", "strides": [2, 2]},
+         "SAME_UPPER"),
+        ((1, 3, 8, 7), (2, 3, 4, 2), False, {"auto_pad": "SAME_LOWER", "strides": [3, 1]},
+         "SAME_LOWER, even kernel"),
+        ((1, 3, 8, 7), (2, 3, 3, 3), True, {"auto_pad": "VALID", "strides": [2, 3],
+                                           "pads": [5, 5, 5, 5]}, "VALID ignores pads"),
+        ((2, 3, 5, 5), (4, 3, 1, 1), True, {"kernel_shape": [1, 1]}, "1x1"),
+        ((1, 2, 3, 3), (3, 2, 5, 5), True, {"pads": [2, 2, 2, 2], "strides": [2, 2]},
+         "kernel larger than the input"),
+        ((1, 2, 5, 6, 4), (3, 2, 2, 3, 2), True,
+         {"strides": [1, 2, 1], "pads": [1, 0, 1, 0, 1, 1], "dilations": [2, 1, 1]}, "3-d"),
+    ]
+    for dtype in FLOATS:
+        for xs, ws, bias, attrs, note in conv_cases:
+            inputs = [g.randn(xs, dtype), g.randn(ws, dtype)] + \
+                ([g.randn((ws[0],), dtype)] if bias else [])
+            g.case("conv", inputs, conv_ref(attrs), attrs, note=f"{dtype} {note}")
+        # Non-contiguous operands: channels-last X permuted to [N, C, H, W], flipped W.
+        attrs = {"pads": [1, 0, 1, 2], "strides": [1, 2]}
+        x = g.randn((2, 7, 6, 3), dtype).permute(0, 3, 1, 2)
+        w = g.randn((4, 3, 3, 3), dtype).flip(2, 3)
+        g.case("conv", [x, w, g.randn((4,), dtype)], conv_ref(attrs), attrs,
+               note=f"{dtype} permuted X, flipped W")
+    attrs = {"pads": [1, 1, 1, 1]}
+    g.case("conv", [g.randn((2, 16, 20, 19)), g.randn((8, 16, 3, 3)), g.randn((8,))],
+           conv_ref(attrs), attrs, note="larger, long accumulation")
+
+    transpose_cases = [
+        ((2, 3, 7), (3, 4, 3), True, {}, "1-d defaults"),
+        ((2, 3, 7), (3, 4, 3), True, {"strides": [2], "pads": [1, 0], "output_padding": [1]},
+         "1-d stride, asymmetric pads, output_padding"),
+        ((1, 4, 5, 6), (4, 3, 3, 2), True,
+         {"group": 2, "strides": [2, 3], "dilations": [1, 2], "pads": [1, 0, 0, 1],
+          "output_padding": [1, 0]}, "2-d groups, strides, dilations, pads, output_padding"),
+        ((2, 3, 4, 4), (3, 1, 3, 3), True, {"group": 3, "strides": [2, 2]}, "2-d depthwise"),
+        ((1, 2, 4, 4), (2, 3, 3, 3), True, {"strides": [2, 2], "output_shape": [8, 9]},
+         "output_shape derives the pads"),
+        ((1, 2, 4, 4), (2, 3, 3, 3), True, {"strides": [2, 2], "output_shape": [1, 3, 10, 11]},
+         "output_shape beyond the natural size (negative pads), given as [N, C, ...]"),
+        ((1, 2, 5, 5), (2, 2, 3, 3), False, {"strides": [2, 2], "auto_pad": "SAME_UPPER"},
+         "SAME_UPPER"),
+        ((1, 2, 5, 5), (2, 2, 3, 3), True, {"strides": [2, 2], "auto_pad": "SAME_LOWER"},
+         "SAME_LOWER"),
+        ((1, 2, 3, 2), (2, 2, 2, 2), True, {"strides": [1, 1], "output_padding": [2, 3]},
+         "output_padding beyond the stride appends bias-only positions"),
+        ((1, 2, 3, 4, 3), (2, 2, 2, 3, 2), True,
+         {"strides": [2, 1, 2], "pads": [0, 1, 1, 1, 0, 0]}, "3-d"),
+    ]
+    for dtype in FLOATS:
+        for xs, ws, bias, attrs, note in transpose_cases:
+            inputs = [g.randn(xs, dtype), g.randn(ws, dtype)] + \
+                ([g.randn((ws[1] * attrs.get("group", 1),), dtype)] if bias else [])
+            g.case("conv_transpose", inputs, conv_transpose_ref(attrs), attrs,
+                   note=f"{dtype} {note}")
+        attrs = {"strides": [2, 1], "pads": [0, 1, 1, 0]}
+        x = g.randn((2, 5, 4, 3), dtype).permute(0, 3, 1, 2)
+        g.case("conv_transpose", [x, g.randn((2, 3, 3, 3), dtype).permute(1, 0, 2, 3),
+                                  g.randn((2,), dtype)],
+               conv_transpose_ref(attrs), attrs, note=f"{dtype} permuted X and W")

@@ -1,0 +1,110 @@
+// Bad input to the movement ops raises wgml::Error naming the op, the shapes and the problem.
+#include <gtest/gtest.h>
+
+#include "wgml/core/tensor.h"
+#include "wgml/runtime/dispatch.h"
+
+namespace wgml {
+namespace {
+
+Tensor ones(const Shape& shape, DType dtype = DType::Float32) {
+  return Tensor::from_vector(std::vector<double>(size_t(shape_numel(shape)), 1.0), shape, dtype);
+}
+
+void expect_error(const std::function<void()>& fn, const std::vector<std::string>& parts) {
+  try {
+    fn();
+    FAIL() << "no error raised";
+  } catch (const Error& e) {
+    for (const std::string& part : parts) {
+      EXPECT_NE(std::string(e.what()).find(part), std::string::npos)
+          << "message '" << e.what() << "' lacks '" << part << "'";
+    }
+  }
+}
+
+TEST(MovementErrors, Pad) {
+  expect_error(
+      [] {
+        run_op("pad", {ones({2, 3})}, {{"pads", Ints{1, 1}}});
+      },
+      {"pad", "[1, 1]", "[2, 3]", "2 * rank = 4"});
+  expect_error(
+      [] {
+        run_op("pad", {ones({2, 3})}, {{"pads", Ints{0, 3, 0, 0}}, {"mode", "reflect"}});
+      },
+      {"pad", "reflect", "axis 1", "[2, 3]"});
+  expect_error(
+      [] {
+        run_op("pad", {ones({2, 3})}, {{"pads", Ints{0, -2, 0, -2}}});
+      },
+      {"pad", "crop axis 1", "below zero"});
+  expect_error(
+      [] {
+        run_op("pad", {ones({2})}, {{"pads", Ints{1, 1}}, {"mode", "wrap"}});
+      },
+      {"pad", "unknown mode 'wrap'"});
+}
+
+TEST(MovementErrors, Concat) {
+  expect_error(
+      [] {
+        run_op("concat", {ones({2, 3}), ones({2, 4})}, {{"axis", int64_t{0}}});
+      },
+      {"concat", "input 1", "[2, 4]", "[2, 3]", "axis 0"});
+  expect_error(
+      [] {
+        run_op("concat", {ones({2, 3}), ones({2, 3, 1})}, {{"axis", int64_t{1}}});
+      },
+      {"concat", "[2, 3, 1]"});
+  expect_error(
+      [] {
+        run_op("concat", {ones({2, 3}), ones({2, 3}, DType::Int32)});
+      },
+      {"concat", "int32", "float32"});
+  expect_error(
+      [] {
+        run_op("concat", {ones({2, 3})}, {{"axis", int64_t{2}}});
+      },
+      {"concat", "axis 2"});
+}
+
+TEST(MovementErrors, TileTriluOneHotArange) {
+  expect_error(
+      [] {
+        run_op("tile", {ones({2, 3})}, {{"repeats", Ints{2}}});
+      },
+      {"tile", "[2]", "[2, 3]"});
+  expect_error([] { run_op("tile", {ones({2})}, {{"repeats", Ints{-1}}}); }, {"tile", "negative"});
+  expect_error([] { run_op("trilu", {ones({3})}); }, {"trilu", "[3]", "at least 2"});
+  expect_error([] { run_op("one_hot", {ones({3}, DType::Int64)}); }, {"one_hot", "'depth'"});
+  expect_error(
+      [] {
+        run_op("one_hot", {ones({3}, DType::Int64)}, {{"depth", int64_t{0}}});
+      },
+      {"one_hot", "depth must be positive"});
+  expect_error(
+      [] {
+        run_op("one_hot", {ones({3})}, {{"depth", int64_t{4}}});
+      },
+      {"one_hot", "float32"});
+  expect_error(
+      [] {
+        run_op("one_hot", {ones({3}, DType::Int32)}, {{"depth", int64_t{4}}, {"axis", int64_t{2}}});
+      },
+      {"one_hot", "axis 2"});
+  expect_error(
+      [] {
+        run_op("arange", {}, {{"limit", 5.0}, {"delta", 0.0}});
+      },
+      {"arange", "delta must not be 0"});
+  expect_error(
+      [] {
+        run_op("arange", {}, {{"limit", 5.0}, {"dtype", "bool"}});
+      },
+      {"arange", "bool"});
+  expect_error([] { run_op("arange", {}, {{"limit", 5.0}, {"dtype", "float64"}}); }, {"float64"});
+}
+
+}  // namespace
+}  // namespace wgml
