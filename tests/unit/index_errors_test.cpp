@@ -1,6 +1,7 @@
 // Bad input to the index ops raises wgml::Error naming the op, the shapes and the problem.
 #include <gtest/gtest.h>
 
+#include "expect_error.h"
 #include "wgml/core/tensor.h"
 #include "wgml/runtime/dispatch.h"
 
@@ -9,22 +10,6 @@ namespace {
 
 Tensor values(const std::vector<double>& v, const Shape& shape, DType dtype = DType::Float32) {
   return Tensor::from_vector(v, shape, dtype);
-}
-
-Tensor ones(const Shape& shape, DType dtype = DType::Float32) {
-  return values(std::vector<double>(size_t(shape_numel(shape)), 1.0), shape, dtype);
-}
-
-void expect_error(const std::function<void()>& fn, const std::vector<std::string>& parts) {
-  try {
-    fn();
-    FAIL() << "no error raised";
-  } catch (const Error& e) {
-    for (const std::string& part : parts) {
-      EXPECT_NE(std::string(e.what()).find(part), std::string::npos)
-          << "message '" << e.what() << "' lacks '" << part << "'";
-    }
-  }
 }
 
 TEST(IndexErrors, GatherIndexOutOfRange) {

@@ -1,27 +1,12 @@
 // Bad input to the movement ops raises wgml::Error naming the op, the shapes and the problem.
 #include <gtest/gtest.h>
 
+#include "expect_error.h"
 #include "wgml/core/tensor.h"
 #include "wgml/runtime/dispatch.h"
 
 namespace wgml {
 namespace {
-
-Tensor ones(const Shape& shape, DType dtype = DType::Float32) {
-  return Tensor::from_vector(std::vector<double>(size_t(shape_numel(shape)), 1.0), shape, dtype);
-}
-
-void expect_error(const std::function<void()>& fn, const std::vector<std::string>& parts) {
-  try {
-    fn();
-    FAIL() << "no error raised";
-  } catch (const Error& e) {
-    for (const std::string& part : parts) {
-      EXPECT_NE(std::string(e.what()).find(part), std::string::npos)
-          << "message '" << e.what() << "' lacks '" << part << "'";
-    }
-  }
-}
 
 TEST(MovementErrors, Pad) {
   expect_error(

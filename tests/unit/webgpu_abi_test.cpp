@@ -1,10 +1,10 @@
 // Compiles the generated webgpu.h subset so its ABI static_asserts (sizes and offsets of the
 // Dawn build wgml loads) run on every build; the WebGPU device layer builds on it next.
+#include "wgml/devices/webgpu/webgpu_abi.h"
+
 #include <gtest/gtest.h>
 
 #include <cstring>
-
-#include "wgml/devices/webgpu/webgpu_abi.h"
 
 TEST(WebGpuAbi, EveryProcHasADistinctExportedName) {
   for (size_t i = 0; i < WGPU_ABI_PROC_COUNT; ++i) {
