@@ -64,38 +64,6 @@ inline constexpr DTypeSet kAll = kNumeric | kBool;
 inline constexpr DTypeSet kIndex{DType::Int32, DType::Int64};
 }  // namespace dtypes
 
-// The C++ storage type of each dtype.
-template <DType T>
-struct StorageOf;
-template <>
-struct StorageOf<DType::Float32> {
-  using type = float;
-};
-template <>
-struct StorageOf<DType::Float16> {
-  using type = Half;
-};
-template <>
-struct StorageOf<DType::Int32> {
-  using type = int32_t;
-};
-template <>
-struct StorageOf<DType::Int64> {
-  using type = int64_t;
-};
-template <>
-struct StorageOf<DType::UInt8> {
-  using type = uint8_t;
-};
-template <>
-struct StorageOf<DType::Int8> {
-  using type = int8_t;
-};
-template <>
-struct StorageOf<DType::Bool> {
-  using type = bool;
-};
-
 template <typename T>
 struct TypeTag {
   using type = T;
