@@ -51,6 +51,8 @@ def cases(g):
         g.case("cumsum", [numeric(g, (9,), dtype)], cumsum_ref(0, 1, 0),
                {"axis": 0, "exclusive": 1}, note="1-d")
     g.case("cumsum", [g.randn((4, 300))], cumsum_ref(1, 0, 0), {"axis": 1}, note="long rows")
+    g.case("cumsum", [g.randn((3, 0, 2)).permute(2, 1, 0)], cumsum_ref(0, 0, 0), {"axis": 0},
+           note="empty, non-contiguous")
     g.case("cumsum", [g.randint((2, 50), 0, 6, "uint8")], cumsum_ref(1, 0, 0), {"axis": 1},
            note="uint8 wraps modulo 256 as torch does")
 
