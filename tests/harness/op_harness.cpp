@@ -1,5 +1,5 @@
 // The op test harness (ggml's test-backend-ops habit): every golden case on every device.
-//   wgml_op_tests test    [-o OP] [--goldens DIR] [--ops-md FILE] [-v]
+//   wgml_op_tests test    [-o OP] [--device cpu|webgpu|all] [--goldens DIR] [--ops-md FILE] [-v]
 //   wgml_op_tests support [--goldens DIR] --ops-md FILE
 // `test` checks each op's outputs against PyTorch, and on the CPU also each elementwise op's
 // backward rules against PyTorch's autograd; it fails when an op of the table has no case.
@@ -18,6 +18,9 @@
 #include "wgml/kernels/cpu/cpu_kernel.h"
 #include "wgml/ops/op_table.h"
 #include "wgml/runtime/dispatch.h"
+#ifndef __EMSCRIPTEN__
+#include "wgml/devices/webgpu/webgpu_device.h"
+#endif
 
 namespace wgml::harness {
 namespace {
@@ -27,6 +30,7 @@ struct Options {
   std::string only_op;
   std::string goldens = "build/goldens";
   std::string ops_md;
+  std::string device = "all";  // the WebGPU device is required: no silent skip
   bool verbose = false;
 };
 
@@ -46,6 +50,8 @@ Options parse_args(int argc, char** argv) {
       o.goldens = next();
     else if (a == "--ops-md")
       o.ops_md = next();
+    else if (a == "--device")
+      o.device = next();
     else if (a == "-v")
       o.verbose = true;
     else
@@ -69,7 +75,8 @@ std::string run_case(const Options& opt, const GoldenCase& gc, Device& device, D
     inputs.push_back(in ? load_input(opt.goldens, *in, device) : Tensor());
   }
   const OpDef& op = op_table().get(gc.op);
-  const std::vector<Tensor> outputs = run_op(gc.op, inputs, gc.attrs);
+  EagerRuntime runtime(&device);
+  const std::vector<Tensor> outputs = runtime.call(gc.op, inputs, gc.attrs);
   *dtype = case_dtype(inputs, outputs);
   if (outputs.size() != gc.outputs.size()) {
     return str_cat(outputs.size(), " outputs, expected ", gc.outputs.size());
@@ -112,7 +119,19 @@ std::string run_case(const Options& opt, const GoldenCase& gc, Device& device, D
 
 int run(const Options& opt) {
   const std::vector<GoldenCase> cases = load_manifest(opt.goldens);
-  std::vector<Device*> devices = {&cpu_device()};
+  std::vector<Device*> devices;
+  if (opt.device == "all" || opt.device == "cpu") devices.push_back(&cpu_device());
+#ifndef __EMSCRIPTEN__
+  if (opt.device == "all" || opt.device == "webgpu") {
+    WebGpuDevice& webgpu = webgpu_device();
+    std::cout << "webgpu adapter: " << webgpu.adapter().summary() << "\n";
+    devices.push_back(&webgpu);
+  }
+#else
+  // The browser's WebGPU arrives with its own device layer; this build checks the CPU backend.
+  if (opt.device == "webgpu") fail("this WebAssembly build has no WebGPU device yet");
+#endif
+  WGML_CHECK(!devices.empty(), "unknown --device '", opt.device, "' (cpu, webgpu or all)");
   OpsMatrix matrix;
   std::set<std::string> covered;
   int failures = 0, ran = 0;

@@ -17,11 +17,14 @@ std::vector<TensorDesc> infer_outputs(const OpCall& call, const std::vector<Tens
 
 class EagerRuntime : public OpBuilder {
  public:
+  // Ops without tensor inputs (arange) run on `default_device`, the CPU when null.
+  explicit EagerRuntime(Device* default_device = nullptr) : default_device_(default_device) {}
   std::vector<Tensor> call(const std::string& op, std::vector<Tensor> inputs,
                            Attrs attrs = {}) override;
 
  private:
   std::vector<Tensor> run_composite(const OpCall& call, std::vector<Tensor> inputs);
+  Device* default_device_;
 };
 
 // Runs op `name` eagerly: wgml::run_op("add", {a, b}).

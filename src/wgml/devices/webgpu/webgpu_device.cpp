@@ -1,0 +1,84 @@
+#include "wgml/devices/webgpu/webgpu_device.h"
+
+#include <algorithm>
+
+#include "wgml/core/error.h"
+#include "wgml/core/tensor.h"
+#include "wgml/ops/op_def.h"
+
+namespace wgml {
+
+WebGpuDevice::WebGpuDevice(std::unique_ptr<gpu::Gpu> gpu) : gpu_(std::move(gpu)) {}
+
+std::shared_ptr<Storage> WebGpuDevice::allocate(size_t nbytes) {
+  // WebGPU binds and copies whole 4-byte words; a 0-byte tensor still gets a bindable buffer.
+  const size_t words = std::max<size_t>((nbytes + 3) / 4 * 4, 4);
+  return std::make_shared<WebGpuStorage>(*this, nbytes, gpu_->create_buffer(words));
+}
+
+void WebGpuDevice::write(Storage& dst, size_t offset, const void* src, size_t nbytes) {
+  WGML_CHECK(offset + nbytes <= dst.nbytes(), "webgpu: write of ", nbytes, " bytes at ", offset,
+             " overruns a storage of ", dst.nbytes());
+  gpu_->write(static_cast<WebGpuStorage&>(dst).buffer(), offset, src, nbytes);
+}
+
+void WebGpuDevice::read(Storage& src, size_t offset, void* dst, size_t nbytes) {
+  WGML_CHECK(offset + nbytes <= src.nbytes(), "webgpu: read of ", nbytes, " bytes at ", offset,
+             " overruns a storage of ", src.nbytes());
+  gpu_->read(static_cast<WebGpuStorage&>(src).buffer(), offset, dst, nbytes);
+}
+
+bool WebGpuDevice::supports(const OpCall& call, const std::vector<Tensor>&) const {
+  switch (call.op->kind) {
+    case OpKind::Elementwise:
+    case OpKind::Reduce:
+      return true;
+    case OpKind::Kernel:
+      return wgsl::find_kernel(call.name()) != nullptr;
+    default:
+      return false;
+  }
+}
+
+void WebGpuDevice::execute(const OpCall& call, const std::vector<Tensor>& inputs,
+                           std::vector<Tensor>& outputs) {
+  switch (call.op->kind) {
+    case OpKind::Elementwise:
+      wgsl::run_elementwise(call, inputs, outputs[0], *this);
+      return;
+    case OpKind::Reduce:
+      wgsl::run_reduce(call, inputs[0], outputs[0], *this);
+      return;
+    case OpKind::Kernel: {
+      const wgsl::KernelFn fn = wgsl::find_kernel(call.name());
+      WGML_CHECK(fn != nullptr, call.name(), ": no webgpu kernel");
+      fn(call, inputs, outputs, *this);
+      return;
+    }
+    default:
+      fail(call.name(), ": ", op_kind_name(call.op->kind), " ops have no webgpu kernel");
+  }
+}
+
+Tensor WebGpuDevice::scratch(const Shape& shape, DType dtype) {
+  return Tensor::empty(shape, dtype, *this);
+}
+
+void WebGpuDevice::run(const wgsl::Launch& launch) {
+  std::vector<gpu::Binding> bindings;
+  for (const Tensor& t : launch.tensors) {
+    WGML_CHECK(&t.device() == this, launch.program.label, ": a tensor bound to the shader lives on ",
+               t.device().name());
+    auto& storage = static_cast<WebGpuStorage&>(*t.storage());
+    bindings.push_back({&storage.buffer(), std::max<uint64_t>(storage.nbytes(), 4)});
+  }
+  gpu_->dispatch(gpu_->pipeline(launch.program), bindings, launch.workgroups);
+}
+
+WebGpuDevice& webgpu_device() {
+  // Never destroyed: tensors held in statics may outlive any destruction order we could pick.
+  static WebGpuDevice* device = new WebGpuDevice(gpu::open_gpu());
+  return *device;
+}
+
+}  // namespace wgml

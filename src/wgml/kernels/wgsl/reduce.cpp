@@ -1,0 +1,161 @@
+// Reductions (sum, prod, max, min, argmax, argmin) specialised on the kept and reduced axes:
+// one workgroup per output element strides over the reduced block and folds the partials in
+// workgroup memory; short blocks use one invocation per output element instead.
+#include <algorithm>
+#include <cmath>
+
+#include "wgml/core/error.h"
+#include "wgml/kernels/wgsl/shader_writer.h"
+#include "wgml/kernels/wgsl/wgsl_kernel.h"
+#include "wgml/ops/infer.h"
+
+namespace wgml::wgsl {
+
+namespace {
+
+constexpr int64_t kSerialLimit = 32;     // reduced blocks up to this size: one invocation each
+constexpr uint32_t kWorkgroupSize = 64;  // a power of two: the tree below halves it
+
+std::string init_literal(const ReduceSpec& spec, const std::string& type) {
+  switch (spec.init) {
+    case ReduceSpec::Init::Zero:
+      return literal(0, type);
+    case ReduceSpec::Init::One:
+      return literal(1, type);
+    case ReduceSpec::Init::Lowest:
+      return literal(-INFINITY, type);
+    case ReduceSpec::Init::Highest:
+      return literal(INFINITY, type);
+  }
+  return literal(0, type);
+}
+
+// WGSL for `acc = combine(acc, v)` (value reductions) in compute type `type`.
+std::string combine(const ReduceSpec& spec, const std::string& type, ShaderWriter& w) {
+  const bool f = type == "f32";
+  switch (spec.combine) {
+    case expr::Fn::Add:
+      return "acc + v";
+    case expr::Fn::Mul:
+      return "acc * v";
+    case expr::Fn::Max:
+      if (!f) return "max(acc, v)";
+      w.need("fmax");
+      return "wgml_fmax(acc, v)";
+    case expr::Fn::Min:
+      if (!f) return "min(acc, v)";
+      w.need("fmax");
+      return "wgml_fmin(acc, v)";
+    default:
+      fail("wgsl: reduce combine ", expr::fn_name(spec.combine), " is not supported");
+  }
+}
+
+}  // namespace
+
+void run_reduce(const OpCall& call, const Tensor& input, Tensor& out, Recorder& recorder) {
+  const ReduceSpec& spec = call.op->reduce;
+  const std::vector<int> axes = reduce_axes(call, input.rank());
+  Shape kept_shape, reduced_shape;
+  Strides kept_strides, reduced_strides;
+  for (size_t d = 0; d < input.rank(); ++d) {
+    const bool reduced = std::find(axes.begin(), axes.end(), static_cast<int>(d)) != axes.end();
+    (reduced ? reduced_shape : kept_shape).push_back(input.shape()[d]);
+    (reduced ? reduced_strides : kept_strides).push_back(input.strides()[d]);
+  }
+  const int64_t outputs = shape_numel(kept_shape);
+  const int64_t block = shape_numel(reduced_shape);
+  if (outputs == 0) return;
+  const Tensor kept = input.with_view(kept_shape, kept_strides, input.offset());
+  const Tensor reduced = input.with_view(reduced_shape, reduced_strides, 0);
+  const std::string type = compute_type(input.dtype());
+  const bool last_index = spec.arg && call.attrs.i("select_last_index") != 0;
+  const bool is_max = spec.combine == expr::Fn::Max;
+
+  ShaderWriter w(call.name(), recorder.adapter());
+  w.input("x", input);
+  w.output("out", out);
+  auto& d = w.decl();
+  if (spec.arg) {
+    // Keeps the winner of two (value, position) candidates; NaN wins, ties go to the first
+    // position (or the last with select_last_index).
+    w.need("isnan");
+    const std::string nan_test = type == "f32" ? "wgml_isnan" : "wgml_never_nan";
+    if (type != "f32") d << "fn wgml_never_nan(v: i32) -> bool { return false; }\n";
+    d << "fn better(v: " << type << ", i: i32, bv: " << type << ", bi: i32) -> bool {\n"
+      << "  if (i < 0) { return false; }\n"
+      << "  if (bi < 0) { return true; }\n"
+      << "  if (" << nan_test << "(bv)) { return " << nan_test << "(v) && i < bi; }\n"
+      << "  if (" << nan_test << "(v)) { return true; }\n"
+      << "  if (v " << (is_max ? ">" : "<") << " bv) { return true; }\n"
+      << "  if (v == bv) { return " << (last_index ? "i > bi" : "i < bi") << "; }\n"
+      << "  return false;\n}\n";
+  }
+  const std::string fold = spec.arg ? "" : combine(spec, type, w);
+  const std::string init = init_literal(spec, type);
+
+  // `base`: the kept coordinates' offset; the reduced block is visited by position r.
+  auto emit_base = [&](const std::string& index) {
+    emit_coords(w.body(), index, kept_shape, "k");
+    w.body() << "  let base = " << offset_of(kept, coord_names("k", kept_shape.size())) << ";\n";
+  };
+  auto emit_visit = [&](const std::string& r) {
+    std::ostringstream visit;
+    emit_coords(visit, r, reduced_shape, "r");
+    visit << "    let v = x_load(base + "
+          << offset_of(reduced, coord_names("r", reduced_shape.size())) << ");\n";
+    if (spec.arg)
+      visit << "    if (better(v, i32(" << r << "), acc, best)) { acc = v; best = i32(" << r
+            << "); }\n";
+    else
+      visit << "    acc = " << fold << ";\n";
+    return visit.str();
+  };
+  auto emit_store = [&](const std::string& index) {
+    if (spec.arg)
+      w.body() << "  out_store(" << index << ", best);\n";
+    else
+      w.body() << "  out_store(" << index << ", acc);\n";
+  };
+
+  if (block <= kSerialLimit || outputs >= 4096) {
+    // One invocation per output element.
+    emit_base("gid");
+    w.body() << "  var acc = " << init << ";\n  var best = -1i;\n"
+             << "  for (var r = 0u; r < " << block << "u; r++) {\n"
+             << emit_visit("r") << "  }\n";
+    emit_store("gid");
+    recorder.run(w.finish_elementwise(static_cast<uint64_t>(outputs)));
+    return;
+  }
+  // One workgroup per output element: strided partials, then a tree in workgroup memory.
+  d << "var<workgroup> part: array<" << type << ", " << kWorkgroupSize << ">;\n";
+  if (spec.arg) d << "var<workgroup> part_i: array<i32, " << kWorkgroupSize << ">;\n";
+  w.body() << "  if (wid >= " << outputs << "u) { return; }\n";
+  emit_base("wid");
+  w.body() << "  var acc = " << init << ";\n  var best = -1i;\n"
+           << "  for (var r = lid; r < " << block << "u; r += " << kWorkgroupSize << "u) {\n"
+           << emit_visit("r") << "  }\n"
+           << "  part[lid] = acc;\n";
+  if (spec.arg) w.body() << "  part_i[lid] = best;\n";
+  w.body() << "  workgroupBarrier();\n"
+           << "  for (var half = " << kWorkgroupSize / 2 << "u; half > 0u; half >>= 1u) {\n"
+           << "    if (lid < half) {\n";
+  if (spec.arg) {
+    w.body() << "      if (better(part[lid + half], part_i[lid + half], part[lid], part_i[lid])) {\n"
+             << "        part[lid] = part[lid + half];\n"
+             << "        part_i[lid] = part_i[lid + half];\n      }\n";
+  } else {
+    w.body() << "      let acc = part[lid];\n      let v = part[lid + half];\n"
+             << "      part[lid] = " << fold << ";\n";
+  }
+  w.body() << "    }\n    workgroupBarrier();\n  }\n"
+           << "  if (lid == 0u) {\n    let acc = part[0];\n";
+  if (spec.arg) w.body() << "    let best = part_i[0];\n";
+  w.body() << "  ";
+  emit_store("wid");
+  w.body() << "  }\n";
+  recorder.run(w.finish(static_cast<uint64_t>(outputs), kWorkgroupSize));
+}
+
+}  // namespace wgml::wgsl
