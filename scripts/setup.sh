@@ -9,7 +9,10 @@ APT_PACKAGES=(
   libgtest-dev nlohmann-json3-dev
   python3 python3-numpy python3-torch libopenblas0-pthread
   emscripten nodejs
+  libegl1 libegl-mesa0 libgles2
 )
+# libegl-mesa0 + libgles2: Mesa's llvmpipe through OpenGL ES, the software WebGPU adapter that the
+# tests use on machines without a GPU (Dawn's OpenGL ES backend, compatibility level).
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
@@ -25,4 +28,21 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# npm comes with NodeSource's nodejs; Debian's nodejs needs the separate package.
+if ! command -v npm >/dev/null 2>&1; then
+  echo "setup: installing npm"
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends npm >/dev/null
+fi
+
+# Dawn, the WebGPU implementation, from npm (version pinned in package.json/package-lock.json).
+cd "$(dirname "$0")/.."
+DAWN_PACKAGE=node_modules/bun-webgpu-linux-x64
+if ! grep -q '"version": "0.1.7"' "$DAWN_PACKAGE/package.json" 2>/dev/null ||
+   [ ! -f "$DAWN_PACKAGE/libwebgpu_wrapper.so" ]; then
+  echo "setup: installing Dawn (npm bun-webgpu-linux-x64@0.1.7)"
+  npm ci --no-audit --no-fund --loglevel=error >/dev/null
 fi

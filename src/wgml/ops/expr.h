@@ -31,6 +31,8 @@ enum class Fn : uint8_t {
   Acos,
   Atan,
   Erf,
+  Erfc,   // 1 - erf, without the cancellation for large x
+  Log1p,  // log(1 + x), exact near 0
   Floor,
   Ceil,
   Round,
@@ -112,6 +114,8 @@ WGML_EXPR_UNARY(asin, Asin)
 WGML_EXPR_UNARY(acos, Acos)
 WGML_EXPR_UNARY(atan, Atan)
 WGML_EXPR_UNARY(erf, Erf)
+WGML_EXPR_UNARY(erfc, Erfc)
+WGML_EXPR_UNARY(log1p, Log1p)
 WGML_EXPR_UNARY(floor, Floor)
 WGML_EXPR_UNARY(ceil, Ceil)
 WGML_EXPR_UNARY(round, Round)

@@ -121,8 +121,8 @@ std::vector<Tensor> EagerRuntime::call(const std::string& name, std::vector<Tens
   for (const Tensor& t : inputs) {
     if (t.defined() && first == nullptr) first = &t;
   }
-  Device& device = first != nullptr ? first->device()
-                                     : (default_device_ ? *default_device_ : cpu_device());
+  Device& device =
+      first != nullptr ? first->device() : (default_device_ ? *default_device_ : cpu_device());
   std::vector<TensorDesc> descs = infer_outputs(call, inputs);
   // No silent fallback to another device: a missing kernel is an error that names it.
   WGML_CHECK(device.supports(call, inputs), op.name, ": the ", device.name(),

@@ -58,9 +58,9 @@ struct Binding {
 };
 
 struct Program {
-  std::string label;               // the op name, for error messages and GPU debuggers
-  std::string wgsl;                // entry point `main`
-  std::vector<bool> read_only;     // per binding: read-only storage or read-write storage
+  std::string label;            // the op name, for error messages and GPU debuggers
+  std::string wgsl;             // entry point `main`
+  std::vector<bool> read_only;  // per binding: read-only storage or read-write storage
 };
 
 class Gpu {
@@ -84,6 +84,9 @@ class Gpu {
                     uint64_t nbytes) = 0;
   virtual void flush() = 0;   // submits recorded work
   virtual void finish() = 0;  // submits and waits until the GPU is done (benchmarks)
+  // Destroys the device now (as a driver reset or an unloading page would); every later call
+  // throws wgml::Error saying the device was lost.
+  virtual void destroy() = 0;
 };
 
 // Opens the adapter and a device with its best limits and the features wgml uses. Throws

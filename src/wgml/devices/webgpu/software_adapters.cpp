@@ -1,5 +1,6 @@
 #include "wgml/devices/webgpu/software_adapters.h"
 
+#include <dlfcn.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -37,6 +38,15 @@ void prepare_adapter_environment(const std::string& adapter) {
   } else if (adapter == "lavapipe" && file_exists("/usr/share/vulkan/icd.d/lvp_icd.json")) {
     set_default("VK_ICD_FILENAMES", "/usr/share/vulkan/icd.d/lvp_icd.json");
   }
+}
+
+bool vulkan_loader_present() {
+  static const bool present = [] {
+    void* handle = dlopen("libvulkan.so.1", RTLD_NOW | RTLD_LOCAL);
+    if (handle) dlclose(handle);
+    return handle != nullptr;
+  }();
+  return present;
 }
 
 }  // namespace wgml::gpu

@@ -10,4 +10,7 @@ namespace wgml::gpu {
 // "swiftshader", "lavapipe", "vulkan"); never overrides a variable the user set.
 void prepare_adapter_environment(const std::string& adapter);
 
+// Whether a Vulkan loader can be opened; without one, asking Dawn for Vulkan only prints a warning.
+bool vulkan_loader_present();
+
 }  // namespace wgml::gpu

@@ -67,8 +67,8 @@ Tensor WebGpuDevice::scratch(const Shape& shape, DType dtype) {
 void WebGpuDevice::run(const wgsl::Launch& launch) {
   std::vector<gpu::Binding> bindings;
   for (const Tensor& t : launch.tensors) {
-    WGML_CHECK(&t.device() == this, launch.program.label, ": a tensor bound to the shader lives on ",
-               t.device().name());
+    WGML_CHECK(&t.device() == this, launch.program.label,
+               ": a tensor bound to the shader lives on ", t.device().name());
     auto& storage = static_cast<WebGpuStorage&>(*t.storage());
     bindings.push_back({&storage.buffer(), std::max<uint64_t>(storage.nbytes(), 4)});
   }

@@ -122,6 +122,10 @@ inline C unary(expr::Fn fn, C a) {
         return std::atan(a);
       case Fn::Erf:
         return std::erf(a);
+      case Fn::Erfc:
+        return std::erfc(a);
+      case Fn::Log1p:
+        return std::log1p(a);
       default:
         break;
     }

@@ -74,14 +74,23 @@ class ExprRenderer {
         w_.need("tanh");
         return "wgml_tanh(" + a[0] + ")";
       case Fn::Asin:
-        return "asin(" + a[0] + ")";
+        w_.need("atan");
+        return "wgml_asin(" + a[0] + ")";
       case Fn::Acos:
-        return "acos(" + a[0] + ")";
+        w_.need("atan");
+        return "wgml_acos(" + a[0] + ")";
       case Fn::Atan:
-        return "atan(" + a[0] + ")";
+        w_.need("atan");
+        return "wgml_atan(" + a[0] + ")";
       case Fn::Erf:
         w_.need("erf");
         return "wgml_erf(" + a[0] + ")";
+      case Fn::Erfc:
+        w_.need("erf");
+        return "wgml_erfc(" + a[0] + ")";
+      case Fn::Log1p:
+        w_.need("log1p");
+        return "wgml_log1p(" + a[0] + ")";
       case Fn::Floor:
         return f ? "floor(" + a[0] + ")" : a[0];
       case Fn::Ceil:
@@ -219,8 +228,8 @@ void run_expression(const std::string& label, const expr::Node& root, const Attr
     w.input(name, operands[k]);
     const std::string ct = compute_type(operands[k].dtype());
     if (ct != type) w.need("f2i");
-    w.body() << "  let " << name << "v = "
-             << convert(name + "_load(" + offset_of(views[k + 1], coords) + ")", ct, type)
+    w.body() << "  let " << name
+             << "v = " << convert(name + "_load(" + offset_of(views[k + 1], coords) + ")", ct, type)
              << ";\n";
     loaded.push_back(name + "v");
   }

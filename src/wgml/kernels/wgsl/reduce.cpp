@@ -142,9 +142,10 @@ void run_reduce(const OpCall& call, const Tensor& input, Tensor& out, Recorder& 
            << "  for (var half = " << kWorkgroupSize / 2 << "u; half > 0u; half >>= 1u) {\n"
            << "    if (lid < half) {\n";
   if (spec.arg) {
-    w.body() << "      if (better(part[lid + half], part_i[lid + half], part[lid], part_i[lid])) {\n"
-             << "        part[lid] = part[lid + half];\n"
-             << "        part_i[lid] = part_i[lid + half];\n      }\n";
+    w.body()
+        << "      if (better(part[lid + half], part_i[lid + half], part[lid], part_i[lid])) {\n"
+        << "        part[lid] = part[lid + half];\n"
+        << "        part_i[lid] = part_i[lid + half];\n      }\n";
   } else {
     w.body() << "      let acc = part[lid];\n      let v = part[lid + half];\n"
              << "      part[lid] = " << fold << ";\n";

@@ -22,32 +22,75 @@ const std::map<std::string, std::string>& helper_library() {
       {"fmax",
        // max/min that propagate NaN, as PyTorch and ONNX do.
        "fn wgml_fmax(a: f32, b: f32) -> f32 {\n"
-       "  if (wgml_isnan(a) || wgml_isnan(b)) { return bitcast<f32>(0x7fc00000u); }\n"
+       "  if (wgml_isnan(a) || wgml_isnan(b)) { return wgml_nan(); }\n"
        "  return max(a, b);\n}\n"
        "fn wgml_fmin(a: f32, b: f32) -> f32 {\n"
-       "  if (wgml_isnan(a) || wgml_isnan(b)) { return bitcast<f32>(0x7fc00000u); }\n"
+       "  if (wgml_isnan(a) || wgml_isnan(b)) { return wgml_nan(); }\n"
        "  return min(a, b);\n}\n"},
       {"erf",
        // WGSL has no erf: a Maclaurin series near 0 (relative accuracy where erf is small),
-       // Numerical Recipes' erfc (fractional error < 1.2e-7) beyond.
-       "fn wgml_erf(x: f32) -> f32 {\n"
-       "  let a = abs(x);\n"
-       "  if (a < 0.75) {\n"
-       "    let x2 = x * x;\n"
-       "    var term = x;\n"
-       "    var sum = x;\n"
-       "    for (var n = 1; n < 12; n++) {\n"
-       "      term = -term * x2 / f32(n);\n"
-       "      sum += term / f32(2 * n + 1);\n"
-       "    }\n"
-       "    return sum * 1.1283791670955126;\n"
+       // the Chebyshev-fitted erfc of Numerical Recipes (fractional error < 1.2e-7) beyond;
+       // erfc(x) for x > 0 is t * exp(p) with no cancellation.
+       "fn wgml_erf_series(x: f32) -> f32 {\n"
+       "  let x2 = x * x;\n"
+       "  var term = x;\n"
+       "  var sum = x;\n"
+       "  for (var n = 1; n < 12; n++) {\n"
+       "    term = -term * x2 / f32(n);\n"
+       "    sum += term / f32(2 * n + 1);\n"
        "  }\n"
+       "  return sum * 1.1283791670955126;\n}\n"
+       "fn wgml_erfc_pos(a: f32) -> f32 {\n"
        "  let t = 1.0 / (1.0 + 0.5 * a);\n"
        "  let p = -a * a - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 +\n"
        "      t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 +\n"
        "      t * (-0.82215223 + t * 0.17087277))))))));\n"
-       "  let r = 1.0 - t * exp(p);\n"
-       "  return select(r, -r, x < 0.0);\n}\n"},
+       "  return t * exp(p);\n}\n"
+       "fn wgml_erf(x: f32) -> f32 {\n"
+       "  if (abs(x) < 0.75) { return wgml_erf_series(x); }\n"
+       "  let r = 1.0 - wgml_erfc_pos(abs(x));\n"
+       "  return select(r, -r, x < 0.0);\n}\n"
+       "fn wgml_erfc(x: f32) -> f32 {\n"
+       "  if (abs(x) < 0.75) { return 1.0 - wgml_erf_series(x); }\n"
+       "  let c = wgml_erfc_pos(abs(x));\n"
+       "  return select(c, 2.0 - c, x < 0.0);\n}\n"},
+      {"log1p",
+       // log(1 + x) exact near 0: a series for tiny x (drivers' log is only accurate in
+       // absolute terms near 1), else the rounding of u = 1 + x corrected by x / (u - 1).
+       "fn wgml_log1p(x: f32) -> f32 {\n"
+       "  if (abs(x) < 0.01) {\n"
+       "    return x * (1.0 + x * (-0.5 + x * (0.3333333333 + x * (-0.25 + x * 0.2))));\n"
+       "  }\n"
+       "  let u = 1.0 + x;\n"
+       "  if (wgml_isinf(u)) { return u; }\n"
+       "  return log(u) * (x / (u - 1.0));\n}\n"},
+      {"atan",
+       // Inverse trigonometry with full float32 accuracy (some drivers' builtins are far off):
+       // atan reduced to |t| <= tan(pi/8) then an odd minimax polynomial; asin and acos through
+       // atan of well-conditioned ratios.
+       "fn wgml_atan(x: f32) -> f32 {\n"
+       "  var a = abs(x);\n"
+       "  var base = 0.0;\n"
+       "  if (a > 2.414213562373095) {\n"
+       "    base = 1.5707963267948966;\n"
+       "    a = -1.0 / a;\n"
+       "  } else if (a > 0.4142135623730950) {\n"
+       "    base = 0.7853981633974483;\n"
+       "    a = (a - 1.0) / (a + 1.0);\n"
+       "  }\n"
+       "  let z = a * a;\n"
+       "  let p = (((8.05374449538e-2 * z - 1.38776856032e-1) * z + 1.99777106478e-1) * z -\n"
+       "           3.33329491539e-1) * z * a + a;\n"
+       "  let r = base + p;\n"
+       "  return select(r, -r, x < 0.0);\n}\n"
+       "fn wgml_asin(x: f32) -> f32 {\n"
+       "  if (abs(x) > 1.0) { return wgml_nan(); }\n"
+       "  if (abs(x) == 1.0) { return x * 1.5707963267948966; }\n"
+       "  return wgml_atan(x / sqrt((1.0 - x) * (1.0 + x)));\n}\n"
+       "fn wgml_acos(x: f32) -> f32 {\n"
+       "  if (abs(x) > 1.0) { return wgml_nan(); }\n"
+       "  if (x == -1.0) { return 3.141592653589793; }\n"
+       "  return 2.0 * wgml_atan(sqrt((1.0 - x) / (1.0 + x)));\n}\n"},
       {"tanh",
        // tanh through exp of a non-positive argument (no overflow), with a series near 0 where
        // 1 - e^-2|x| would cancel.
@@ -65,20 +108,20 @@ const std::map<std::string, std::string>& helper_library() {
        // is undefined for x < 0.
        "fn wgml_pow(x: f32, y: f32) -> f32 {\n"
        "  if (y == 0.0) { return 1.0; }\n"
-       "  if (wgml_isnan(x) || wgml_isnan(y)) { return bitcast<f32>(0x7fc00000u); }\n"
+       "  if (wgml_isnan(x) || wgml_isnan(y)) { return wgml_nan(); }\n"
        "  let odd = abs(y) < 16777216.0 && (abs(y) % 2.0) == 1.0;\n"
        "  if (x == 0.0) {\n"
        "    if (y > 0.0) { return select(0.0, x, odd); }\n"
-       "    return select(bitcast<f32>(0x7f800000u), 1.0 / x, odd);\n"
+       "    return select(wgml_inf(), 1.0 / x, odd);\n"
        "  }\n"
        "  let m = exp2(y * log2(abs(x)));\n"
        "  if (x > 0.0) { return m; }\n"
-       "  if (floor(y) != y) { return bitcast<f32>(0x7fc00000u); }\n"
+       "  if (floor(y) != y) { return wgml_nan(); }\n"
        "  return select(m, -m, odd);\n}\n"},
       {"fmod",
        // C fmod (sign of the dividend) and floor modulo (sign of the divisor).
        "fn wgml_fmod(a: f32, b: f32) -> f32 {\n"
-       "  if (b == 0.0 || wgml_isinf(a)) { return bitcast<f32>(0x7fc00000u); }\n"
+       "  if (b == 0.0 || wgml_isinf(a)) { return wgml_nan(); }\n"
        "  if (wgml_isinf(b)) { return a; }\n"
        "  return a - b * trunc(a / b);\n}\n"
        "fn wgml_fmodf(a: f32, b: f32) -> f32 {\n"
@@ -129,7 +172,7 @@ const std::map<std::string, std::string>& helper_library() {
 // Helpers that call other helpers.
 const std::map<std::string, std::vector<std::string>>& helper_deps() {
   static const std::map<std::string, std::vector<std::string>> deps = {
-      {"fmax", {"isnan"}}, {"pow", {"isnan"}}, {"fmod", {"isnan"}}};
+      {"fmax", {"isnan"}}, {"log1p", {"isnan"}}, {"pow", {"isnan"}}, {"fmod", {"isnan"}}};
   return deps;
 }
 
@@ -145,10 +188,9 @@ bool is_float_compute(DType dtype) {
 
 std::string literal(double value, const std::string& type) {
   if (type == "f32") {
-    if (std::isnan(value)) return "bitcast<f32>(0x7fc00000u)";
-    if (std::isinf(value)) return value > 0 ? "bitcast<f32>(0x7f800000u)" : "bitcast<f32>(0xff800000u)";
-    if (std::fabs(value) > 3.4028234663852886e38)
-      return value > 0 ? "bitcast<f32>(0x7f800000u)" : "bitcast<f32>(0xff800000u)";
+    if (std::isnan(value)) return "wgml_nan()";
+    if (std::isinf(value) || std::fabs(value) > 3.4028234663852886e38)
+      return value > 0 ? "wgml_inf()" : "(-wgml_inf())";
     char buf[40];
     std::snprintf(buf, sizeof(buf), "%.9g", value);
     std::string s = buf;
@@ -215,8 +257,8 @@ void ShaderWriter::bind(const std::string& name, const Tensor& t, bool writable)
     element = writable ? "atomic<u32>" : "u32";
   }
   auto& b = bindings_;
-  b << "@group(0) @binding(" << binding << ") var<storage, " << access << "> " << name
-    << ": array<" << element << ">;\n";
+  b << "@group(0) @binding(" << binding << ") var<storage, " << access << "> " << name << ": array<"
+    << element << ">;\n";
   const std::string ct = compute_type(dtype);
   // The load accessor.
   b << "fn " << name << "_load(e: u32) -> " << ct << " {\n";
@@ -289,6 +331,11 @@ Launch ShaderWriter::finish(uint64_t workgroups, uint32_t workgroup_size) {
   std::ostringstream src;
   src << "// wgml: " << label_ << "\n";
   if (uses_f16_) src << "enable f16;\n";
+  // NaN and infinity are not constant expressions in WGSL: they come from private variables.
+  src << "var<private> wgml_nan_bits: u32 = 0x7fc00000u;\n"
+      << "var<private> wgml_inf_bits: u32 = 0x7f800000u;\n"
+      << "fn wgml_nan() -> f32 { return bitcast<f32>(wgml_nan_bits); }\n"
+      << "fn wgml_inf() -> f32 { return bitcast<f32>(wgml_inf_bits); }\n";
   src << bindings_.str() << helper_code_ << decl_.str();
   src << "@compute @workgroup_size(" << workgroup_size << ")\n"
       << "fn main(@builtin(workgroup_id) wid3: vec3<u32>,\n"
@@ -318,7 +365,8 @@ void emit_coords(std::ostringstream& out, const std::string& linear, const Shape
     out << "  let " << prefix << d << " = ";
     const bool outermost = d == 0;
     if (inner == 1)
-      out << (outermost ? linear : "(" + linear + ")") << (outermost ? "" : " % " + std::to_string(shape[d]) + "u");
+      out << (outermost ? linear : "(" + linear + ")")
+          << (outermost ? "" : " % " + std::to_string(shape[d]) + "u");
     else if (outermost)
       out << "(" << linear << ") / " << inner << "u";
     else

@@ -50,14 +50,16 @@ void declare_unary_ops(OpTable& t) {
       .attr("alpha", 1.6732632423543772)
       .attr("gamma", 1.0507009873554805)
       .backward({select(x > 0, g * param("gamma"), g * (out + param("gamma") * param("alpha")))});
-  t.elementwise("gelu", kFloat, 0.5 * x * (1 + erf(x / kSqrt2)))
+  // erfc(-x/sqrt2) = 1 + erf(x/sqrt2) without the cancellation for negative x (float32 backends).
+  t.elementwise("gelu", kFloat, 0.5 * x * erfc(-x / kSqrt2))
       .backward({g * (0.5 * (1 + erf(x / kSqrt2)) +
                       x * exp(-0.5 * x * x) * (kTwoOverSqrtPi / (2 * kSqrt2)))})
       .doc("exact form, with erf");
   {
     const Expr inner = kSqrt2OverPi * (x + 0.044715 * x * x * x);
     const Expr th = tanh(inner);
-    t.elementwise("gelu_tanh", kFloat, 0.5 * x * (1 + th))
+    // 0.5 * (1 + tanh(u)) = 1 / (1 + exp(-2u)): the same value without cancellation for x < 0.
+    t.elementwise("gelu_tanh", kFloat, x / (1 + exp(-2 * inner)))
         .backward({g * (0.5 * (1 + th) +
                         0.5 * x * (1 - th * th) * kSqrt2OverPi * (1 + 3 * 0.044715 * x * x))})
         .doc("tanh approximation (PyTorch approximate='tanh')");
@@ -69,7 +71,7 @@ void declare_unary_ops(OpTable& t) {
   {
     const Expr bx = param("beta") * x;
     t.elementwise("softplus", kFloat,
-                  select(bx > param("threshold"), x, log(1 + exp(bx)) / param("beta")))
+                  select(bx > param("threshold"), x, log1p(exp(bx)) / param("beta")))
         .attr("beta", 1.0)
         .attr("threshold", 20.0)
         .backward({select(bx > param("threshold"), g, g / (1 + exp(-bx)))})
@@ -77,7 +79,7 @@ void declare_unary_ops(OpTable& t) {
   }
   t.elementwise("softsign", kFloat, x / (1 + abs(x))).backward({g / ((1 + abs(x)) * (1 + abs(x)))});
   {
-    const Expr sp = log(1 + exp(x));
+    const Expr sp = log1p(exp(x));
     const Expr th = tanh(sp);
     const Expr s = 1 / (1 + exp(-x));
     t.elementwise("mish", kFloat, x * th).backward({g * (th + x * (1 - th * th) * s)});

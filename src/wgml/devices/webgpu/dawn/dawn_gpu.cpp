@@ -178,6 +178,7 @@ std::vector<Request> requests_for(const std::string& adapter) {
   if (adapter == "opengles") return {gles};
   WGML_CHECK(adapter.empty(), "webgpu: unknown adapter '", adapter,
              "' (expected vulkan, opengles, swiftshader or lavapipe)");
+  if (!vulkan_loader_present()) return {gles};  // Linux GPUs need Vulkan; GLES is the software one
   return {any, vulkan, gles};
 }
 
@@ -198,7 +199,8 @@ uint64_t size_class(uint64_t nbytes) {
   nbytes = std::max<uint64_t>(nbytes, 16);
   if (nbytes <= (1u << 20)) {
     uint64_t c = 16;
-    while (c < nbytes) c <<= 1;
+    while (c < nbytes)
+      c <<= 1;
     return c;
   }
   const uint64_t mib = 1u << 20;
@@ -293,14 +295,13 @@ class DawnGpu : public Gpu {
       e->lost = str_cat(string_of(message), " (reason ", int(reason), ")");
     };
     descriptor.deviceLostCallbackInfo.userdata1 = events_;
-    descriptor.uncapturedErrorCallbackInfo.callback = [](WGPUDevice const*, WGPUErrorType type,
-                                                         WGPUStringView message, void* events,
-                                                         void*) {
-      auto* e = static_cast<DeviceEvents*>(events);
-      std::lock_guard<std::mutex> lock(e->mutex);
-      const char* kind = type == WGPUErrorType_OutOfMemory ? "out of memory" : "error";
-      e->errors += str_cat(e->errors.empty() ? "" : "\n", kind, ": ", string_of(message));
-    };
+    descriptor.uncapturedErrorCallbackInfo.callback =
+        [](WGPUDevice const*, WGPUErrorType type, WGPUStringView message, void* events, void*) {
+          auto* e = static_cast<DeviceEvents*>(events);
+          std::lock_guard<std::mutex> lock(e->mutex);
+          const char* kind = type == WGPUErrorType_OutOfMemory ? "out of memory" : "error";
+          e->errors += str_cat(e->errors.empty() ? "" : "\n", kind, ": ", string_of(message));
+        };
     descriptor.uncapturedErrorCallbackInfo.userdata1 = events_;
     struct Result {
       WGPUDevice device = nullptr;
@@ -408,8 +409,7 @@ class DawnGpu : public Gpu {
       static_cast<Result*>(out)->message = string_of(message);
     };
     callback.userdata1 = &result;
-    wait_for(p_, instance_,
-             p_.bufferMapAsync(staging, WGPUMapMode_Read, 0, end - begin, callback),
+    wait_for(p_, instance_, p_.bufferMapAsync(staging, WGPUMapMode_Read, 0, end - begin, callback),
              "reading back a result");
     check_alive();
     check_errors("reading a buffer");
@@ -532,8 +532,8 @@ class DawnGpu : public Gpu {
             uint64_t nbytes) override {
     check_alive();
     end_pass();
-    p_.commandEncoderCopyBufferToBuffer(encoder(), handle(src), src_offset, handle(dst),
-                                        dst_offset, nbytes);
+    p_.commandEncoderCopyBufferToBuffer(encoder(), handle(src), src_offset, handle(dst), dst_offset,
+                                        nbytes);
   }
 
   void flush() override {
@@ -547,6 +547,8 @@ class DawnGpu : public Gpu {
     p_.commandBufferRelease(commands);
     check_errors("running recorded work");
   }
+
+  void destroy() override { p_.deviceDestroy(device_); }
 
   void finish() override {
     flush();
@@ -659,8 +661,10 @@ std::vector<AdapterInfo> list_adapters(const Options& options) {
   const WgpuProcs& p = lib.procs;
   WGPUInstance instance = create_instance(p);
   std::vector<AdapterInfo> adapters;
-  for (const Request& request : {Request{WGPUBackendType_Vulkan, WGPUFeatureLevel_Core},
-                                 Request{WGPUBackendType_OpenGLES, WGPUFeatureLevel_Compatibility}}) {
+  std::vector<Request> requests = {{WGPUBackendType_OpenGLES, WGPUFeatureLevel_Compatibility}};
+  if (vulkan_loader_present())
+    requests.insert(requests.begin(), {WGPUBackendType_Vulkan, WGPUFeatureLevel_Core});
+  for (const Request& request : requests) {
     Found found = request_adapter(p, instance, request.backend, request.level);
     if (!found.adapter) continue;
     adapters.push_back(found.info);

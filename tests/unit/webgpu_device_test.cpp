@@ -1,0 +1,73 @@
+// The WebGPU device on this machine's adapter: transfers of every dtype, and the errors a user
+// meets (bad WGSL, a tensor over a binding limit, a lost device) instead of crashes or zeros.
+#include "wgml/devices/webgpu/webgpu_device.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "expect_error.h"
+#include "wgml/runtime/dispatch.h"
+
+namespace wgml {
+namespace {
+
+TEST(WebGpuDevice, RoundTripsEveryDtypeIncludingOddByteCounts) {
+  std::mt19937 rng(7);
+  for (DType dtype : {DType::Float32, DType::Float16, DType::Int32, DType::Int64, DType::UInt8,
+                      DType::Int8, DType::Bool}) {
+    for (int64_t n : {1, 3, 5, 1027}) {
+      std::vector<uint8_t> bytes(size_t(n) * dtype_size(dtype));
+      for (uint8_t& b : bytes)
+        b = uint8_t(rng() % (dtype == DType::Bool ? 2 : 251) + (dtype == DType::Bool ? 0 : 1));
+      const Tensor t = Tensor::from_bytes(bytes.data(), {n}, dtype, webgpu_device());
+      EXPECT_EQ(t.to_bytes(), bytes) << dtype_name(dtype) << " x " << n;
+    }
+  }
+}
+
+TEST(WebGpuDevice, SlicedCopiesReadTheRightBytes) {
+  const Tensor x = Tensor::from_vector(std::vector<double>{1, 2, 3, 4, 5, 6, 7}, {7}, DType::UInt8,
+                                       webgpu_device());
+  const Tensor y = run_op1(
+      "copy",
+      {run_op1("slice", {x},
+               {{"starts", Ints{1}}, {"ends", Ints{6}}, {"axes", Ints{0}}, {"steps", Ints{2}}})});
+  EXPECT_EQ(y.to_vector<int64_t>(), (std::vector<int64_t>{2, 4, 6}));
+}
+
+TEST(WebGpuDevice, InvalidWgslNamesTheOpAndShowsTheSource) {
+  gpu::Gpu& g = webgpu_device().gpu();
+  expect_error(
+      [&] {
+        g.pipeline({"my_op", "fn main() { let x: f32 = true; }", {}});
+      },
+      {"my_op", "does not compile", "1 | fn main()"});
+}
+
+TEST(WebGpuDevice, TensorOverTheBindingLimitFailsNamingTheLimit) {
+  const gpu::AdapterInfo& a = webgpu_device().adapter();
+  if (a.max_storage_buffer_binding_size > (uint64_t(1) << 30)) {
+    GTEST_SKIP() << "binding limit " << a.max_storage_buffer_binding_size
+                 << " B: a tensor over it would need more memory than this test should take";
+  }
+  const int64_t n = int64_t(a.max_storage_buffer_binding_size / 4) + 1024;
+  const Tensor big = Tensor::empty({n}, DType::Float32, webgpu_device());
+  expect_error([&] { run_op1("relu", {big}); }, {"relu", "maxStorageBufferBindingSize"});
+}
+
+TEST(WebGpuDevice, LostDeviceRaisesInsteadOfHanging) {
+  std::unique_ptr<gpu::Gpu> g = gpu::open_gpu();
+  auto buffer = g->create_buffer(64);
+  g->destroy();
+  float value = 0;
+  expect_error([&] { g->read(*buffer, 0, &value, 4); }, {"lost"});
+  expect_error([&] { g->create_buffer(64); }, {"lost"});
+}
+
+TEST(WebGpuDevice, UnknownAdapterNameIsRejected) {
+  expect_error([] { gpu::open_gpu({"quantum", ""}); }, {"unknown adapter", "quantum"});
+}
+
+}  // namespace
+}  // namespace wgml
