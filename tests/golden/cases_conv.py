@@ -120,6 +120,44 @@ def cases(g):
     g.case("conv", [g.randn((2, 16, 20, 19)), g.randn((8, 16, 3, 3)), g.randn((8,))],
            conv_ref(attrs), attrs, note="larger, long accumulation")
 
+    # Shapes that reach the WebGPU kernels' tiled paths and their ragged edges: depthwise
+    # (input tiles in workgroup memory) and implicit GEMM (pixel x channel tiles; 1x1 as GEMM).
+    # (x shape, w shape, bias, attrs, dtypes, note)
+    f32 = FLOATS[:1]
+    tiled_cases = [
+        ((1, 4, 70, 75), (4, 1, 3, 3), True, {"group": 4, "pads": [1, 1, 1, 1]}, f32,
+         "depthwise 3x3, several tiles"),
+        ((2, 3, 40, 41), (6, 1, 3, 3), True,
+         {"group": 3, "strides": [2, 2], "dilations": [2, 1], "pads": [2, 1, 1, 2]}, FLOATS,
+         "depthwise 3x3 stride 2, multiplier 2, dilation, asymmetric pads"),
+        ((1, 8, 23, 29), (8, 1, 5, 5), False,
+         {"group": 8, "strides": [2, 2], "auto_pad": "SAME_UPPER"}, f32,
+         "depthwise 5x5 stride 2 SAME"),
+        ((1, 2, 20, 21), (2, 1, 8, 8), True, {"group": 2, "pads": [3, 4, 3, 4]}, f32,
+         "depthwise 8x8 (taps not unrolled)"),
+        ((2, 7, 19, 23), (50, 7, 3, 3), True, {"pads": [1, 2, 0, 1], "dilations": [1, 2]},
+         FLOATS, "implicit GEMM, ragged pixel, channel and K tiles"),
+        ((1, 6, 21, 17), (60, 3, 3, 2), True,
+         {"group": 2, "strides": [2, 1], "pads": [1, 0, 1, 1]}, f32, "implicit GEMM, 2 groups"),
+        ((1, 32, 7, 7), (64, 32, 3, 3), True, {"pads": [1, 1, 1, 1]}, f32, "implicit GEMM, 7x7"),
+        ((2, 20, 13, 11), (36, 20, 1, 1), True, {}, f32, "1x1 as GEMM"),
+        ((1, 16, 9, 10), (16, 16, 1, 1), False, {"strides": [2, 2]}, f32, "1x1 stride 2"),
+        ((2, 8, 30), (12, 8, 5), True, {"strides": [2], "pads": [2, 1]}, f32,
+         "1-d implicit GEMM"),
+        ((1, 4, 5, 6, 7), (16, 4, 3, 3, 3), True, {"pads": [1, 1, 1, 1, 1, 1]}, f32,
+         "3-d implicit GEMM"),
+    ]
+    for xs, ws, bias, attrs, dtypes, note in tiled_cases:
+        for dtype in dtypes:
+            inputs = [g.randn(xs, dtype), g.randn(ws, dtype)] + \
+                ([g.randn((ws[0],), dtype)] if bias else [])
+            g.case("conv", inputs, conv_ref(attrs), attrs, note=f"{dtype} {note}")
+    attrs = {"group": 8, "strides": [2, 2], "pads": [1, 1, 1, 1]}
+    g.case("conv", [g.randn((1, 33, 35, 8)).permute(0, 3, 1, 2), g.randn((8, 1, 3, 3))],
+           conv_ref(attrs), attrs, note="depthwise, channels-last X")
+    g.case("conv", [g.randn((2, 9, 10, 24)).permute(0, 3, 1, 2), g.randn((64, 24, 1, 1)),
+                    g.randn((64,))], conv_ref({}), {}, note="1x1 GEMM, channels-last X")
+
     transpose_cases = [
         ((2, 3, 7), (3, 4, 3), True, {}, "1-d defaults"),
         ((2, 3, 7), (3, 4, 3), True, {"strides": [2], "pads": [1, 0], "output_padding": [1]},

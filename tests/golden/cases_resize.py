@@ -147,3 +147,17 @@ def cases(g):
            _onnx_nearest([3, 5, 4], "asymmetric", "floor"),
            {"mode": "nearest", "coordinate_transformation_mode": "asymmetric",
             "nearest_mode": "floor", "sizes": [3, 5, 4]}, note="every axis")
+
+    # Scales whose ratios are no small fractions.
+    for transform, nearest_mode, scales in (("asymmetric", "floor", [1.0, 1.0, 1.37, 0.73]),
+                                            ("half_pixel", "round_prefer_floor",
+                                             [1.0, 1.0, 1.0 / 3.0, 2.2]),
+                                            ("half_pixel", "ceil", [1.0, 1.0, 0.1234567, 7.3])):
+        shape = (2, 3, 13, 17)
+        out = [math.floor(n * s) for n, s in zip(shape, scales)]
+        g.case("resize", [g.randn(shape)], _onnx_nearest(out, transform, nearest_mode, scales),
+               {"mode": "nearest", "coordinate_transformation_mode": transform,
+                "nearest_mode": nearest_mode, "scales": scales},
+               note=f"onnx nearest {transform} {nearest_mode}, odd scales")
+    g.case("resize", [g.randn((2, 3, 13, 17))], _interp(None, [1.37, 0.1234567], "bilinear"),
+           {"mode": "linear", "scales": [1.0, 1.0, 1.37, 0.1234567]}, note="bilinear, odd scales")

@@ -83,3 +83,24 @@ def cases(g):
                note="ties: lower index first (ONNX)")
     g.case("topk", [g.randint((10, 3), -2, 2, "int64")], stable_topk(6, 0, True),
            {"k": 6, "axis": 0}, note="ties along axis 0")
+
+    # Longer lines: cumsum's workgroup scan; topk's bitonic sort in one workgroup and, past the
+    # workgroup storage (4096 pairs on a 32 KiB adapter), merged across workgroups; NaN inputs.
+    g.case("cumsum", [g.randn((1000, 3)).transpose()], cumsum_ref(1, 1, 1),
+           {"axis": 1, "exclusive": 1, "reverse": 1}, note="long transposed rows")
+    g.case("cumsum", [g.randint((2, 700), -5, 6, "int64")], cumsum_ref(1, 0, 0), {"axis": 1},
+           note="long int64 rows")
+    g.case("topk", [distinct(g, (3, 200), "float32")], topk_ref(10, -1, True), {"k": 10},
+           note="one workgroup per line")
+    g.case("topk", [distinct(g, (300, 2), "float16").flip(0)], topk_ref(5, 0, False),
+           {"k": 5, "axis": 0, "largest": 0}, note="one workgroup per line, flipped")
+    g.case("topk", [distinct(g, (2, 5000), "float32")], topk_ref(7, -1, False),
+           {"k": 7, "largest": 0}, note="lines longer than a workgroup sorts")
+    g.case("topk", [g.randint((2, 5000), 0, 10, "int32")], stable_topk(300, 1, True),
+           {"k": 300}, note="ties in lines longer than a workgroup sorts")
+    for shape in ((4, 20), (2, 100)):
+        nans = g.randn(shape)
+        nans.base.view(-1)[::7] = float("nan")
+        for largest in (True, False):
+            g.case("topk", [nans], stable_topk(shape[1] // 2, 1, largest),
+                   {"k": shape[1] // 2, "largest": int(largest)}, note="NaN is the largest")

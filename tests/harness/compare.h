@@ -15,6 +15,9 @@ struct Comparison {
   std::string detail;  // what differs, for the failure report
 };
 
-Comparison compare(const Tensor& got, const Tensor& ref, const Tolerance& tol);
+// `float32_arithmetic`: the device computes float32 results in float32 (WebGPU), not in double
+// as the CPU reference does; see kFloat32ArithmeticAtol.
+Comparison compare(const Tensor& got, const Tensor& ref, const Tolerance& tol,
+                   bool float32_arithmetic = false);
 
 }  // namespace wgml::harness

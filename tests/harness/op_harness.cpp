@@ -83,7 +83,7 @@ std::string run_case(const Options& opt, const GoldenCase& gc, Device& device, D
   }
   for (size_t k = 0; k < outputs.size(); ++k) {
     const Tensor ref = load_npy(opt.goldens + "/" + gc.outputs[k]);
-    const Comparison c = compare(outputs[k], ref, op.tolerance);
+    const Comparison c = compare(outputs[k], ref, op.tolerance, device.name() != "cpu");
     *worst_error = std::max(*worst_error, c.error);
     if (!c.ok) {
       return str_cat("output ", k, ": error ", c.error, " > ", c.allowed, "; ", c.detail);

@@ -33,6 +33,7 @@ enum class Fn : uint8_t {
   Erf,
   Erfc,   // 1 - erf, without the cancellation for large x
   Log1p,  // log(1 + x), exact near 0
+  Expm1,  // exp(x) - 1, exact near 0
   Floor,
   Ceil,
   Round,
@@ -116,6 +117,7 @@ WGML_EXPR_UNARY(atan, Atan)
 WGML_EXPR_UNARY(erf, Erf)
 WGML_EXPR_UNARY(erfc, Erfc)
 WGML_EXPR_UNARY(log1p, Log1p)
+WGML_EXPR_UNARY(expm1, Expm1)
 WGML_EXPR_UNARY(floor, Floor)
 WGML_EXPR_UNARY(ceil, Ceil)
 WGML_EXPR_UNARY(round, Round)

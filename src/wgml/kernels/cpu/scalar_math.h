@@ -126,6 +126,8 @@ inline C unary(expr::Fn fn, C a) {
         return std::erfc(a);
       case Fn::Log1p:
         return std::log1p(a);
+      case Fn::Expm1:
+        return std::expm1(a);
       default:
         break;
     }

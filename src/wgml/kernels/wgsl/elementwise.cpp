@@ -61,7 +61,8 @@ class ExprRenderer {
       case Fn::Exp:
         return "exp(" + a[0] + ")";
       case Fn::Log:
-        return "log(" + a[0] + ")";
+        w_.need("log1p");
+        return "wgml_log(" + a[0] + ")";
       case Fn::Sqrt:
         return "sqrt(" + a[0] + ")";
       case Fn::Sin:
@@ -91,6 +92,9 @@ class ExprRenderer {
       case Fn::Log1p:
         w_.need("log1p");
         return "wgml_log1p(" + a[0] + ")";
+      case Fn::Expm1:
+        w_.need("log1p");
+        return "wgml_expm1(" + a[0] + ")";
       case Fn::Floor:
         return f ? "floor(" + a[0] + ")" : a[0];
       case Fn::Ceil:

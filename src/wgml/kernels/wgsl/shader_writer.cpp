@@ -55,15 +55,26 @@ const std::map<std::string, std::string>& helper_library() {
        "  let c = wgml_erfc_pos(abs(x));\n"
        "  return select(c, 2.0 - c, x < 0.0);\n}\n"},
       {"log1p",
-       // log(1 + x) exact near 0: a series for tiny x (drivers' log is only accurate in
-       // absolute terms near 1), else the rounding of u = 1 + x corrected by x / (u - 1).
+       // log and log1p with full float32 accuracy near 1 (drivers' log is only accurate in
+       // absolute terms there): a series for |d| < 1/16, else the rounding of u = 1 + x
+       // corrected by x / (u - 1). expm1 likewise: a series where exp(x) - 1 would cancel.
+       "fn wgml_log1p_series(d: f32) -> f32 {\n"
+       "  return d * (1.0 + d * (-0.5 + d * (0.33333333 + d * (-0.25 + d * (0.2 + d * (\n"
+       "      -0.16666667 + d * (0.14285714 + d * -0.125)))))));\n}\n"
        "fn wgml_log1p(x: f32) -> f32 {\n"
-       "  if (abs(x) < 0.01) {\n"
-       "    return x * (1.0 + x * (-0.5 + x * (0.3333333333 + x * (-0.25 + x * 0.2))));\n"
-       "  }\n"
+       "  if (abs(x) < 0.0625) { return wgml_log1p_series(x); }\n"
        "  let u = 1.0 + x;\n"
        "  if (wgml_isinf(u)) { return u; }\n"
-       "  return log(u) * (x / (u - 1.0));\n}\n"},
+       "  return log(u) * (x / (u - 1.0));\n}\n"
+       "fn wgml_log(x: f32) -> f32 {\n"
+       "  if (abs(x - 1.0) < 0.0625) { return wgml_log1p_series(x - 1.0); }\n"
+       "  return log(x);\n}\n"
+       "fn wgml_expm1(x: f32) -> f32 {\n"
+       "  if (abs(x) < 0.0625) {\n"
+       "    return x * (1.0 + x * (0.5 + x * (0.16666667 + x * (0.041666668 + x * (\n"
+       "        0.008333334 + x * 0.0013888889)))));\n"
+       "  }\n"
+       "  return exp(x) - 1.0;\n}\n"},
       {"atan",
        // Inverse trigonometry with full float32 accuracy (some drivers' builtins are far off):
        // atan reduced to |t| <= tan(pi/8) then an odd minimax polynomial; asin and acos through
@@ -243,14 +254,10 @@ void ShaderWriter::bind(const std::string& name, const Tensor& t, bool writable)
   read_only_.push_back(!writable);
   const char* access = writable ? "read_write" : "read";
   const DType dtype = t.dtype();
-  const bool native_f16 = dtype == DType::Float16 && adapter_.shader_f16;
-  const bool packed = dtype_size(dtype) < 4 && !native_f16;
+  const bool packed = dtype_size(dtype) < 4;
   std::string element;
   if (dtype == DType::Float32) {
     element = "f32";
-  } else if (native_f16) {
-    element = "f16";
-    uses_f16_ = true;
   } else if (dtype == DType::Int32 || dtype == DType::Int64) {
     element = "i32";
   } else {
@@ -273,10 +280,7 @@ void ShaderWriter::bind(const std::string& name, const Tensor& t, bool writable)
       b << "  return " << name << "[2u * e];\n";
       break;
     case DType::Float16:
-      if (native_f16)
-        b << "  return f32(" << name << "[e]);\n";
-      else
-        b << "  return unpack2x16float(" << word << ")[e & 1u];\n";
+      b << "  return unpack2x16float(" << word << ")[e & 1u];\n";
       break;
     case DType::Int8:
       b << "  return bitcast<i32>(" << word << " << (24u - (e & 3u) * 8u)) >> 24u;\n";
@@ -298,14 +302,10 @@ void ShaderWriter::bind(const std::string& name, const Tensor& t, bool writable)
       b << "  " << name << "[2u * e] = v;\n  " << name << "[2u * e + 1u] = v >> 31u;\n";
       break;
     case DType::Float16:
-      if (native_f16) {
-        b << "  " << name << "[e] = f16(v);\n";
-      } else {
-        b << "  let bits = pack2x16float(vec2<f32>(v, 0.0)) & 0xffffu;\n"
-          << "  let shift = (e & 1u) * 16u;\n"
-          << "  atomicAnd(&" << name << "[e >> 1u], ~(0xffffu << shift));\n"
-          << "  atomicOr(&" << name << "[e >> 1u], bits << shift);\n";
-      }
+      b << "  let bits = pack2x16float(vec2<f32>(v, 0.0)) & 0xffffu;\n"
+        << "  let shift = (e & 1u) * 16u;\n"
+        << "  atomicAnd(&" << name << "[e >> 1u], ~(0xffffu << shift));\n"
+        << "  atomicOr(&" << name << "[e >> 1u], bits << shift);\n";
       break;
     default: {
       const std::string bits = dtype == DType::Bool ? "select(0u, 1u, v != 0)" : "u32(v) & 0xffu";
@@ -330,7 +330,6 @@ Launch ShaderWriter::finish(uint64_t workgroups, uint32_t workgroup_size) {
   }
   std::ostringstream src;
   src << "// wgml: " << label_ << "\n";
-  if (uses_f16_) src << "enable f16;\n";
   // NaN and infinity are not constant expressions in WGSL: they come from private variables.
   src << "var<private> wgml_nan_bits: u32 = 0x7fc00000u;\n"
       << "var<private> wgml_inf_bits: u32 = 0x7f800000u;\n"

@@ -4,7 +4,9 @@
 //
 // Storage of each dtype (bytes identical to the CPU's, so transfers are plain copies):
 //   float32 -> f32; int32 -> i32;
-//   float16 -> f16 when the device has shader-f16, else two per u32 word (unpack2x16float);
+//   float16 -> two per u32 word (unpack2x16float: core WGSL, so every adapter runs it; the
+//              shader-f16 feature would allow f16 arithmetic, which PyTorch's float32 opmath
+//              and our references do not use);
 //   int64   -> two i32 words (low, high); kernels compute on the low word, in 32 bits, and
 //              store it sign-extended: WGSL has no 64-bit integers (see docs/ARCHITECTURE.md);
 //   uint8, int8, bool -> four per u32 word.
@@ -70,7 +72,6 @@ class ShaderWriter {
   std::vector<Tensor> tensors_;
   std::vector<bool> read_only_;
   std::set<std::string> helpers_;
-  bool uses_f16_ = false;
   std::ostringstream bindings_, decl_, body_;
   std::string helper_code_;
 };

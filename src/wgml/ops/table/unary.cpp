@@ -40,13 +40,13 @@ void declare_unary_ops(OpTable& t) {
   t.elementwise("leaky_relu", kFloat, select(x > 0, x, x * param("alpha")))
       .attr("alpha", 0.01)
       .backward({select(x > 0, g, g * param("alpha"))});
-  t.elementwise("elu", kFloat, select(x > 0, x, param("alpha") * (exp(x) - 1)))
+  t.elementwise("elu", kFloat, select(x > 0, x, param("alpha") * expm1(x)))
       .attr("alpha", 1.0)
       .backward({select(x > 0, g, g * (out + param("alpha")))});
-  t.elementwise("celu", kFloat, max(x, 0) + min(0, param("alpha") * (exp(x / param("alpha")) - 1)))
+  t.elementwise("celu", kFloat, max(x, 0) + min(0, param("alpha") * expm1(x / param("alpha"))))
       .attr("alpha", 1.0)
       .backward({select(x > 0, g, g * exp(x / param("alpha")))});
-  t.elementwise("selu", kFloat, param("gamma") * select(x > 0, x, param("alpha") * (exp(x) - 1)))
+  t.elementwise("selu", kFloat, param("gamma") * select(x > 0, x, param("alpha") * expm1(x)))
       .attr("alpha", 1.6732632423543772)
       .attr("gamma", 1.0507009873554805)
       .backward({select(x > 0, g * param("gamma"), g * (out + param("gamma") * param("alpha")))});
