@@ -56,6 +56,12 @@ def cases(g):
         g.case(op, [ties], lambda t: fn(t, 1), {"axis": 1}, note="ties pick the first")
         g.case(op, [g.randn((6, 5)).transpose()], lambda t: fn(t, 0), {"axis": 0},
                note="transposed")
+    # Blocks over 2^18 elements are folded by several workgroups, then once more (llvmpipe stops
+    # any shader loop after 65535 trips): one long float16 sum, one strided int32 max.
+    g.case("sum", [g.randn((2, 300001), "float16")], lambda t: t.sum(1), {"axes": [1]},
+           note="long blocks, two passes")
+    g.case("max", [g.randint((300001, 2), -10**6, 10**6, "int32")],
+           lambda t: torch.amax(t, 0), {"axes": [0]}, note="long strided blocks, two passes")
     g.case("sum", [g.randn((3, 0, 2))], lambda t: t.sum(1), {"axes": [1]}, note="empty axis")
     g.case("max", [g.randn((0, 4))], lambda t: torch.amax(t, 1), {"axes": [1]},
            note="no rows")

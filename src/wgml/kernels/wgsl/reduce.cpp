@@ -53,27 +53,34 @@ std::string combine(const ReduceSpec& spec, const std::string& type, ShaderWrite
 
 }  // namespace
 
-void run_reduce(const OpCall& call, const Tensor& input, Tensor& out, Recorder& recorder) {
-  const ReduceSpec& spec = call.op->reduce;
-  const std::vector<int> axes = reduce_axes(call, input.rank());
+namespace {
+
+// Loop trips one invocation may make: Mesa's llvmpipe silently stops any shader loop after 65535
+// iterations, so longer blocks are first folded into partials by several workgroups.
+constexpr int64_t kMaxTripsPerInvocation = 4096;
+
+struct ReducePass {
+  std::string label;
+  ReduceSpec spec;
+  bool last_index = false;
+  Tensor input;  // the storage read, with `kept` and `reduced` views of it
   Shape kept_shape, reduced_shape;
   Strides kept_strides, reduced_strides;
-  for (size_t d = 0; d < input.rank(); ++d) {
-    const bool reduced = std::find(axes.begin(), axes.end(), static_cast<int>(d)) != axes.end();
-    (reduced ? reduced_shape : kept_shape).push_back(input.shape()[d]);
-    (reduced ? reduced_strides : kept_strides).push_back(input.strides()[d]);
-  }
-  const int64_t outputs = shape_numel(kept_shape);
-  const int64_t block = shape_numel(reduced_shape);
-  if (outputs == 0) return;
-  const Tensor kept = input.with_view(kept_shape, kept_strides, input.offset());
-  const Tensor reduced = input.with_view(reduced_shape, reduced_strides, 0);
-  const std::string type = compute_type(input.dtype());
-  const bool last_index = spec.arg && call.attrs.i("select_last_index") != 0;
+};
+
+// Folds each kept position's reduced block into out[kept position] (out contiguous), or into
+// partial[kept position, chunk] when `chunks` > 1 (value reductions only).
+void reduce_pass(const ReducePass& p, int64_t chunks, Tensor& out, Recorder& recorder) {
+  const ReduceSpec& spec = p.spec;
+  const int64_t outputs = shape_numel(p.kept_shape);
+  const int64_t block = shape_numel(p.reduced_shape);
+  const Tensor kept = p.input.with_view(p.kept_shape, p.kept_strides, p.input.offset());
+  const Tensor reduced = p.input.with_view(p.reduced_shape, p.reduced_strides, 0);
+  const std::string type = compute_type(p.input.dtype());
   const bool is_max = spec.combine == expr::Fn::Max;
 
-  ShaderWriter w(call.name(), recorder.adapter());
-  w.input("x", input);
+  ShaderWriter w(p.label, recorder.adapter());
+  w.input("x", p.input);
   w.output("out", out);
   auto& d = w.decl();
   if (spec.arg) {
@@ -88,7 +95,7 @@ void run_reduce(const OpCall& call, const Tensor& input, Tensor& out, Recorder& 
       << "  if (" << nan_test << "(bv)) { return " << nan_test << "(v) && i < bi; }\n"
       << "  if (" << nan_test << "(v)) { return true; }\n"
       << "  if (v " << (is_max ? ">" : "<") << " bv) { return true; }\n"
-      << "  if (v == bv) { return " << (last_index ? "i > bi" : "i < bi") << "; }\n"
+      << "  if (v == bv) { return " << (p.last_index ? "i > bi" : "i < bi") << "; }\n"
       << "  return false;\n}\n";
   }
   const std::string fold = spec.arg ? "" : combine(spec, type, w);
@@ -96,14 +103,14 @@ void run_reduce(const OpCall& call, const Tensor& input, Tensor& out, Recorder& 
 
   // `base`: the kept coordinates' offset; the reduced block is visited by position r.
   auto emit_base = [&](const std::string& index) {
-    emit_coords(w.body(), index, kept_shape, "k");
-    w.body() << "  let base = " << offset_of(kept, coord_names("k", kept_shape.size())) << ";\n";
+    emit_coords(w.body(), index, p.kept_shape, "k");
+    w.body() << "  let base = " << offset_of(kept, coord_names("k", p.kept_shape.size())) << ";\n";
   };
   auto emit_visit = [&](const std::string& r) {
     std::ostringstream visit;
-    emit_coords(visit, r, reduced_shape, "r");
+    emit_coords(visit, r, p.reduced_shape, "r");
     visit << "    let v = x_load(base + "
-          << offset_of(reduced, coord_names("r", reduced_shape.size())) << ");\n";
+          << offset_of(reduced, coord_names("r", p.reduced_shape.size())) << ");\n";
     if (spec.arg)
       visit << "    if (better(v, i32(" << r << "), acc, best)) { acc = v; best = i32(" << r
             << "); }\n";
@@ -112,13 +119,10 @@ void run_reduce(const OpCall& call, const Tensor& input, Tensor& out, Recorder& 
     return visit.str();
   };
   auto emit_store = [&](const std::string& index) {
-    if (spec.arg)
-      w.body() << "  out_store(" << index << ", best);\n";
-    else
-      w.body() << "  out_store(" << index << ", acc);\n";
+    w.body() << "  out_store(" << index << ", " << (spec.arg ? "best" : "acc") << ");\n";
   };
 
-  if (block <= kSerialLimit || outputs >= 4096) {
+  if (chunks == 1 && (block <= kSerialLimit || (outputs >= 4096 && block <= 1024))) {
     // One invocation per output element.
     emit_base("gid");
     w.body() << "  var acc = " << init << ";\n  var best = -1i;\n"
@@ -128,13 +132,18 @@ void run_reduce(const OpCall& call, const Tensor& input, Tensor& out, Recorder& 
     recorder.run(w.finish_elementwise(static_cast<uint64_t>(outputs)));
     return;
   }
-  // One workgroup per output element: strided partials, then a tree in workgroup memory.
+  // One workgroup per (output element, chunk): strided partials, then a tree in workgroup
+  // memory.
+  const int64_t chunk = (block + chunks - 1) / chunks;
   d << "var<workgroup> part: array<" << type << ", " << kWorkgroupSize << ">;\n";
   if (spec.arg) d << "var<workgroup> part_i: array<i32, " << kWorkgroupSize << ">;\n";
-  w.body() << "  if (wid >= " << outputs << "u) { return; }\n";
-  emit_base("wid");
+  w.body() << "  if (wid >= " << outputs * chunks << "u) { return; }\n"
+           << "  let o = wid / " << chunks << "u;\n"
+           << "  let first = (wid % " << chunks << "u) * " << chunk << "u;\n"
+           << "  let last = min(first + " << chunk << "u, " << block << "u);\n";
+  emit_base("o");
   w.body() << "  var acc = " << init << ";\n  var best = -1i;\n"
-           << "  for (var r = lid; r < " << block << "u; r += " << kWorkgroupSize << "u) {\n"
+           << "  for (var r = first + lid; r < last; r += " << kWorkgroupSize << "u) {\n"
            << emit_visit("r") << "  }\n"
            << "  part[lid] = acc;\n";
   if (spec.arg) w.body() << "  part_i[lid] = best;\n";
@@ -156,7 +165,45 @@ void run_reduce(const OpCall& call, const Tensor& input, Tensor& out, Recorder& 
   w.body() << "  ";
   emit_store("wid");
   w.body() << "  }\n";
-  recorder.run(w.finish(static_cast<uint64_t>(outputs), kWorkgroupSize));
+  recorder.run(w.finish(static_cast<uint64_t>(outputs * chunks), kWorkgroupSize));
+}
+
+}  // namespace
+
+void run_reduce(const OpCall& call, const Tensor& input, Tensor& out, Recorder& recorder) {
+  ReducePass p;
+  p.label = call.name();
+  p.spec = call.op->reduce;
+  p.last_index = p.spec.arg && call.attrs.i("select_last_index") != 0;
+  p.input = input;
+  const std::vector<int> axes = reduce_axes(call, input.rank());
+  for (size_t d = 0; d < input.rank(); ++d) {
+    const bool reduced = std::find(axes.begin(), axes.end(), static_cast<int>(d)) != axes.end();
+    (reduced ? p.reduced_shape : p.kept_shape).push_back(input.shape()[d]);
+    (reduced ? p.reduced_strides : p.kept_strides).push_back(input.strides()[d]);
+  }
+  const int64_t outputs = shape_numel(p.kept_shape);
+  const int64_t block = shape_numel(p.reduced_shape);
+  if (outputs == 0) return;
+  const int64_t per_workgroup = kWorkgroupSize * kMaxTripsPerInvocation;
+  if (p.spec.arg || block <= per_workgroup) {
+    // argmax/argmin fold in one pass (an axis of over 2^28 elements would need a pair pass).
+    reduce_pass(p, 1, out, recorder);
+    return;
+  }
+  // Long blocks: partial results per chunk (float32 / int32, so float16 rounds once), then a
+  // second reduction over the chunks with the same combine.
+  const int64_t chunks = (block + per_workgroup - 1) / per_workgroup;
+  Tensor partial = recorder.scratch({outputs, chunks},
+                                    is_floating(input.dtype()) ? DType::Float32 : DType::Int32);
+  reduce_pass(p, chunks, partial, recorder);
+  ReducePass second = p;
+  second.input = partial;
+  second.kept_shape = {outputs};
+  second.kept_strides = {chunks};
+  second.reduced_shape = {chunks};
+  second.reduced_strides = {1};
+  reduce_pass(second, 1, out, recorder);
 }
 
 }  // namespace wgml::wgsl
