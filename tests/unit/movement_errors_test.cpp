@@ -91,5 +91,13 @@ TEST(MovementErrors, TileTriluOneHotArange) {
   expect_error([] { run_op("arange", {}, {{"limit", 5.0}, {"dtype", "float64"}}); }, {"float64"});
 }
 
+TEST(MovementErrors, ResizeOfAnEmptyInputToANonEmptyOutput) {
+  expect_error(
+      [] {
+        run_op("resize", {ones({0, 2})}, {{"sizes", Ints{2, 4}}});
+      },
+      {"resize", "[0, 2]", "is empty", "[2, 4]"});
+}
+
 }  // namespace
 }  // namespace wgml

@@ -57,6 +57,9 @@ std::vector<TensorDesc> infer_resize(const OpCall& call, const std::vector<Tenso
     WGML_CHECK(out[d] > 0 || x[d] == 0, "resize: output shape ", out, " of input ", x,
                " has an empty axis ", d, " (sizes ", sizes, ", scales ", scales, ")");
   }
+  // An empty input has no values to sample from, so only an empty output is defined.
+  WGML_CHECK(shape_numel(x) > 0 || shape_numel(out) == 0, "resize: input ", x,
+             " is empty but the output ", out, " is not: there is nothing to sample");
   return {{out, in[0].dtype()}};
 }
 
