@@ -39,6 +39,33 @@ def cases(g):
            note="larger than one cache block in k and n")
     g.case("matmul", [g.randn((17, 513)), g.randn((513, 260))], torch.matmul,
            note="ragged blocks")
+    # The WebGPU kernel's paths: whole tiles with ragged edges, vec4 loads of row-major and
+    # transposed operands, batches in the grid or folded into rows, and the split-k shader of
+    # products with at most 4 rows on one side once k >= 32.
+    g.case("matmul", [g.randn((130, 68)), g.randn((68, 260))], torch.matmul,
+           note="tiles with ragged edges, vec4 loads")
+    g.case("matmul", [g.randn((130, 67)), g.randn((67, 259))], torch.matmul,
+           note="tiles with ragged edges, element loads")
+    g.case("matmul", [g.randn((36, 70)).transpose(), g.randn((66, 36)).transpose()],
+           torch.matmul, note="transposed views, vec4 loads along m and k")
+    g.case("matmul", [g.randn((2, 1, 40, 36)), g.randn((3, 36, 44))], torch.matmul,
+           note="batch broadcast in the grid")
+    g.case("matmul", [g.randn((2, 3, 40, 36)), g.randn((36, 44))], torch.matmul,
+           note="batch folded into rows")
+    for dtype in FLOATS + ["int32", "int64"]:
+        g.case("matmul", [_operand(g, (300,), dtype), _operand(g, (300, 70), dtype)],
+               torch.matmul, note=f"{dtype} vector @ matrix, long k")
+        g.case("matmul", [_operand(g, (70, 301), dtype), _operand(g, (301,), dtype)],
+               torch.matmul, note=f"{dtype} matrix @ vector, k not a multiple of 4")
+        g.case("matmul", [_operand(g, (70, 36), dtype), _operand(g, (36, 66), dtype)],
+               torch.matmul, note=f"{dtype} tiles")
+    g.case("matmul", [g.randn((3, 256)), g.randn((70, 256)).transpose()], torch.matmul,
+           note="3 rows @ transposed matrix, long k")
+    g.case("matmul", [g.randn((2, 4, 64)), g.randn((2, 64, 33)).slice(2, 0, 33, 2)],
+           torch.matmul, note="4 rows, batched, strided columns")
+    g.case("matmul", [g.randn((2, 3, 256)), g.randn((256,))], torch.matmul,
+           note="batch @ vector, long k")
+    g.case("matmul", [g.randn((513,)), g.randn((513,))], torch.matmul, note="long dot product")
 
     def gemm_ref(alpha, beta, ta, tb):
         def ref(a, b, c=None):

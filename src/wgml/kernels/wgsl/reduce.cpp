@@ -58,6 +58,8 @@ namespace {
 // Loop trips one invocation may make: Mesa's llvmpipe silently stops any shader loop after 65535
 // iterations, so longer blocks are first folded into partials by several workgroups.
 constexpr int64_t kMaxTripsPerInvocation = 4096;
+constexpr int64_t kSpreadWorkgroups = 1024;  // enough to fill a large GPU
+constexpr int64_t kMinChunk = 16384;         // elements per workgroup when spreading
 
 struct ReducePass {
   std::string label;
@@ -186,14 +188,19 @@ void run_reduce(const OpCall& call, const Tensor& input, Tensor& out, Recorder& 
   const int64_t block = shape_numel(p.reduced_shape);
   if (outputs == 0) return;
   const int64_t per_workgroup = kWorkgroupSize * kMaxTripsPerInvocation;
-  if (p.spec.arg || block <= per_workgroup) {
+  // Few outputs over long blocks would leave most of a GPU idle: split them so that about a
+  // thousand workgroups share the work (16K elements each at least).
+  int64_t chunks = std::max<int64_t>(1, (block + per_workgroup - 1) / per_workgroup);
+  if (outputs < kSpreadWorkgroups && block > 2 * kMinChunk)
+    chunks = std::max(chunks, std::min((block + kMinChunk - 1) / kMinChunk,
+                                       (kSpreadWorkgroups + outputs - 1) / outputs));
+  if (p.spec.arg || chunks == 1) {
     // argmax/argmin fold in one pass (an axis of over 2^28 elements would need a pair pass).
     reduce_pass(p, 1, out, recorder);
     return;
   }
   // Long blocks: partial results per chunk (float32 / int32, so float16 rounds once), then a
   // second reduction over the chunks with the same combine.
-  const int64_t chunks = (block + per_workgroup - 1) / per_workgroup;
   Tensor partial = recorder.scratch({outputs, chunks},
                                     is_floating(input.dtype()) ? DType::Float32 : DType::Int32);
   reduce_pass(p, chunks, partial, recorder);
