@@ -58,16 +58,16 @@ def main():
     s = torch.randn(4096, 1024, generator=gen).to(dev)
     ms = median_ms(lambda: torch.softmax(s, -1), dev, args.repeat)
     print(f"softmax float32 4096x1024: {ms:.3f} ms, {2 * 4 * s.numel() / ms / 1e6:.0f} GB/s")
-    img = torch.randn(1, 64, 56, 56, generator=gen).to(dev)
+    img = torch.randn(8, 64, 56, 56, generator=gen).to(dev)
     w = torch.randn(64, 64, 3, 3, generator=gen).to(dev)
     ms = median_ms(lambda: torch.nn.functional.conv2d(img, w, padding=1), dev, args.repeat)
-    flops = 2 * 64 * 56 * 56 * 64 * 9
-    print(f"conv float32 1x64x56x56 3x3x64: {ms:.3f} ms, {flops / ms / 1e6:.0f} GFLOPS")
+    flops = 2 * 8 * 64 * 56 * 56 * 64 * 9
+    print(f"conv float32 8x64x56x56 3x3x64: {ms:.3f} ms, {flops / ms / 1e6:.0f} GFLOPS")
     dw = torch.randn(64, 1, 3, 3, generator=gen).to(dev)
     ms = median_ms(lambda: torch.nn.functional.conv2d(img, dw, padding=1, groups=64), dev,
                    args.repeat)
-    print(f"depthwise conv float32 1x64x56x56 3x3: {ms:.3f} ms")
-
+    flops = 2 * 8 * 64 * 56 * 56 * 9
+    print(f"depthwise conv float32 8x64x56x56 3x3: {ms:.3f} ms, {flops / ms / 1e6:.0f} GFLOPS")
 
 if __name__ == "__main__":
     main()

@@ -263,6 +263,14 @@ int bench_ops(const std::vector<std::string>& args) {
        0,
        2.0 * 8 * 64 * 56 * 56 * 64 * 9,
        "conv"},
+      {"depthwise conv 3x3 [8, 64, 56, 56] * [64, 1, 3, 3]",
+       {{8, 64, 56, 56}, {64, 1, 3, 3}},
+       [](const auto& in) {
+         return op("conv", {in[0], in[1]}, {{"pads", Ints{1, 1, 1, 1}}, {"group", int64_t{64}}});
+       },
+       0,
+       2.0 * 8 * 64 * 56 * 56 * 9,
+       "conv"},
   };
   try {
     Device& device = device_of(o);

@@ -177,3 +177,10 @@ def cases(g):
     g.case("relu", [g.randn((0, 3))], torch.relu, note="empty")
     g.case("add", [g.randn((2, 0, 3)).permute(1, 2, 0), g.randn((3, 1))], torch.add,
            note="empty, non-contiguous")
+    # Over 2^20 elements each invocation takes four elements a grid apart (a loop on WebGPU):
+    # a broadcast float32 add, a transposed float16 multiply, a uint8 sum with sub-word stores.
+    g.case("add", [g.randn((1031, 1029)), g.randn((1029,))], torch.add, note="1M, broadcast")
+    g.case("mul", [g.randn((1025, 1030), "float16").transpose(), g.randn((1030, 1), "float16")],
+           torch.mul, note="1M float16, transposed")
+    g.case("add", [g.randint((1030, 1027), 0, 256, "uint8"), g.randint((1027,), 0, 256, "uint8")],
+           torch.add, note="1M uint8, wraps")

@@ -116,13 +116,16 @@ std::vector<Tensor> EagerRuntime::call(const std::string& name, std::vector<Tens
   const OpDef& op = op_table().get(name);
   const OpCall call = bind_call(op, inputs, std::move(attrs));
   if (op.kind == OpKind::View) return op.decompose(*this, call, inputs);
-  if (op.kind == OpKind::Composite) return run_composite(call, std::move(inputs));
   const Tensor* first = nullptr;
   for (const Tensor& t : inputs) {
     if (t.defined() && first == nullptr) first = &t;
   }
   Device& device =
       first != nullptr ? first->device() : (default_device_ ? *default_device_ : cpu_device());
+  // A composite runs as one fused kernel where the device has one (and the table gives its shape
+  // rule); otherwise through the ops it is built from.
+  if (op.kind == OpKind::Composite && !(op.infer && device.supports(call, inputs)))
+    return run_composite(call, std::move(inputs));
   std::vector<TensorDesc> descs = infer_outputs(call, inputs);
   // No silent fallback to another device: a missing kernel is an error that names it.
   WGML_CHECK(device.supports(call, inputs), op.name, ": the ", device.name(),

@@ -34,6 +34,7 @@ bool WebGpuDevice::supports(const OpCall& call, const std::vector<Tensor>&) cons
     case OpKind::Reduce:
       return true;
     case OpKind::Kernel:
+    case OpKind::Composite:  // a fused kernel, where kernels/wgsl has one
       return wgsl::find_kernel(call.name()) != nullptr;
     default:
       return false;
@@ -49,7 +50,8 @@ void WebGpuDevice::execute(const OpCall& call, const std::vector<Tensor>& inputs
     case OpKind::Reduce:
       wgsl::run_reduce(call, inputs[0], outputs[0], *this);
       return;
-    case OpKind::Kernel: {
+    case OpKind::Kernel:
+    case OpKind::Composite: {
       const wgsl::KernelFn fn = wgsl::find_kernel(call.name());
       WGML_CHECK(fn != nullptr, call.name(), ": no webgpu kernel");
       fn(call, inputs, outputs, *this);

@@ -58,8 +58,8 @@ namespace {
 // Loop trips one invocation may make: Mesa's llvmpipe silently stops any shader loop after 65535
 // iterations, so longer blocks are first folded into partials by several workgroups.
 constexpr int64_t kMaxTripsPerInvocation = 4096;
-constexpr int64_t kSpreadWorkgroups = 1024;  // enough to fill a large GPU
-constexpr int64_t kMinChunk = 16384;         // elements per workgroup when spreading
+constexpr int64_t kSpreadWorkgroups = 4096;  // enough to fill a large GPU
+constexpr int64_t kMinChunk = 4096;          // elements per workgroup when spreading
 
 struct ReducePass {
   std::string label;
@@ -124,7 +124,11 @@ void reduce_pass(const ReducePass& p, int64_t chunks, Tensor& out, Recorder& rec
     w.body() << "  out_store(" << index << ", " << (spec.arg ? "best" : "acc") << ");\n";
   };
 
-  if (chunks == 1 && (block <= kSerialLimit || (outputs >= 4096 && block <= 1024))) {
+  // Neighbouring outputs that read neighbouring elements (a reduction over an outer axis) keep
+  // a serial loop coalesced across invocations; otherwise a workgroup shares each block.
+  const bool outputs_adjacent = !p.kept_strides.empty() && p.kept_strides.back() == 1;
+  if (chunks == 1 && (block <= kSerialLimit ||
+                      (outputs >= 4096 && outputs_adjacent && block <= kMaxTripsPerInvocation))) {
     // One invocation per output element.
     emit_base("gid");
     w.body() << "  var acc = " << init << ";\n  var best = -1i;\n"
@@ -188,8 +192,8 @@ void run_reduce(const OpCall& call, const Tensor& input, Tensor& out, Recorder& 
   const int64_t block = shape_numel(p.reduced_shape);
   if (outputs == 0) return;
   const int64_t per_workgroup = kWorkgroupSize * kMaxTripsPerInvocation;
-  // Few outputs over long blocks would leave most of a GPU idle: split them so that about a
-  // thousand workgroups share the work (16K elements each at least).
+  // Few outputs over long blocks would leave most of a GPU idle: split them so that a few
+  // thousand workgroups share the work (4K elements each at least).
   int64_t chunks = std::max<int64_t>(1, (block + per_workgroup - 1) / per_workgroup);
   if (outputs < kSpreadWorkgroups && block > 2 * kMinChunk)
     chunks = std::max(chunks, std::min((block + kMinChunk - 1) / kMinChunk,

@@ -357,6 +357,20 @@ Launch ShaderWriter::finish_elementwise(uint64_t count, uint32_t workgroup_size)
   return finish((count + workgroup_size - 1) / workgroup_size, workgroup_size);
 }
 
+Launch ShaderWriter::finish_strided(uint64_t count, uint32_t per_invocation,
+                                    uint32_t workgroup_size) {
+  if (per_invocation <= 1) return finish_elementwise(count, workgroup_size);
+  const uint64_t invocations = (count + per_invocation - 1) / per_invocation;
+  std::string body = body_.str();
+  body_.str("");
+  body_ << "  if (gid >= " << invocations << "u) { return; }\n"
+        << "  for (var k = 0u; k < " << per_invocation << "u; k++) {\n"
+        << "  let gid = (wid * " << workgroup_size << "u + lid) + k * " << invocations << "u;\n"
+        << "  if (gid >= " << count << "u) { break; }\n"
+        << body << "  }\n";
+  return finish((invocations + workgroup_size - 1) / workgroup_size, workgroup_size);
+}
+
 void emit_coords(std::ostringstream& out, const std::string& linear, const Shape& shape,
                  const std::string& prefix) {
   int64_t inner = 1;

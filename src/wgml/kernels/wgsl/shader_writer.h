@@ -61,6 +61,9 @@ class ShaderWriter {
   Launch finish(uint64_t workgroups, uint32_t workgroup_size = 256);
   // One invocation per element of `count`: body code runs with `gid < count` already checked.
   Launch finish_elementwise(uint64_t count, uint32_t workgroup_size = 256);
+  // The same with each invocation taking `per_invocation` elements a grid apart (coalesced);
+  // the body is repeated in a loop, so it must not `return`.
+  Launch finish_strided(uint64_t count, uint32_t per_invocation, uint32_t workgroup_size = 256);
 
   const gpu::AdapterInfo& adapter() const { return adapter_; }
 

@@ -128,11 +128,17 @@ void declare_norm_ops(OpTable& t) {
   using namespace dtypes;
   const Tolerance frobenius{ErrorMetric::Frobenius};
   const std::vector<InputSpec> one_input = {{"input", kFloat}};
+  // Shaped like the input: devices with a fused kernel (WebGPU) run it in one pass.
+  const InferFn like_input = [](const OpCall&, const std::vector<Tensor>& in) {
+    return std::vector<TensorDesc>{{in[0].shape(), in[0].dtype()}};
+  };
   t.composite("softmax", one_input, softmax)
+      .infer(like_input)
       .attr("axis", int64_t{-1})
       .tolerance(frobenius)
       .doc("exp(x) / sum(exp(x)) along axis, shifted by the max (ONNX opset 13 axis semantics)");
   t.composite("log_softmax", one_input, softmax)
+      .infer(like_input)
       .attr("axis", int64_t{-1})
       .tolerance(frobenius)
       .doc("x - logsumexp(x) along axis, shifted by the max");
