@@ -10,7 +10,13 @@ namespace wgml {
 void conv_window(const OpCall& call, const Shape& x, const Shape& w, Ints* strides, Ints* dilations,
                  Ints* pads_begin, Ints* pads_end);
 
-// max_pool / avg_pool: the resolved pads, begins then ends; defined in ops/table/pool.cpp.
-Ints pool_pads(const OpCall& call, const Shape& input);
+// max_pool / avg_pool: the resolved window geometry, one entry per spatial axis (strides and
+// dilations defaulted, auto_pad applied, checked); defined in ops/table/pool.cpp.
+struct PoolWindows {
+  Ints kernel, strides, dilations, pad_begin, pad_end;
+  Shape out_size;
+  Ints pads() const;  // begins then ends
+};
+PoolWindows pool_windows(const OpCall& call, const Shape& input);
 
 }  // namespace wgml

@@ -25,12 +25,9 @@ void pool_kernel(const OpCall& call, const std::vector<Tensor>& inputs,
   const Tensor x = cpu_contiguous(inputs[0]);
   Tensor& out = outputs[0];
   const size_t spatial = x.rank() - 2;
-  const Ints& kernel = call.attrs.ints("kernel_shape");
-  const Ints& given_strides = call.attrs.ints("strides");
-  const Ints& given_dilations = call.attrs.ints("dilations");
-  const Ints strides = given_strides.empty() ? Ints(spatial, 1) : given_strides;
-  const Ints dilations = given_dilations.empty() ? Ints(spatial, 1) : given_dilations;
-  const Ints pads = pool_pads(call, x.shape());
+  const PoolWindows window = pool_windows(call, x.shape());
+  const Ints &kernel = window.kernel, &strides = window.strides, &dilations = window.dilations;
+  const Ints pads = window.pads();  // begins then ends
   const bool include_pad = !kMax && call.attrs.i("count_include_pad") != 0;
 
   const Ints in_size(x.shape().begin() + 2, x.shape().end());

@@ -14,10 +14,6 @@ namespace {
 using Inputs = std::vector<Tensor>;
 using Outputs = std::vector<Tensor>;
 
-std::string i32_literal(int64_t v) {
-  return literal(static_cast<double>(v), "i32");
-}
-
 // `value` as the CPU stores it into `dtype` (store_as), in the compute type: floats round,
 // bool is "non-zero", integers truncate toward zero and wrap to the low 32-bit word.
 std::string value_literal(double value, DType dtype) {
@@ -25,28 +21,6 @@ std::string value_literal(double value, DType dtype) {
   if (dtype == DType::Bool) return value != 0 ? "1i" : "0i";  // NaN != 0 is true, as on the CPU
   const int64_t v = store_as<int64_t>(value);
   return i32_literal(static_cast<int32_t>(v));
-}
-
-// Statement copying element `src` of binding `in` to element `dst` of binding `out` (same
-// dtype). int64 moves both words, so pure data movement keeps values beyond 32 bits.
-std::string move_element(DType dtype, const std::string& in, const std::string& src,
-                         const std::string& out, const std::string& dst) {
-  if (dtype != DType::Int64) return out + "_store(" + dst + ", " + in + "_load(" + src + "));";
-  return "{ let mv_s = 2u * (" + src + "); let mv_d = 2u * (" + dst + "); " + out +
-         "[mv_d] = " + in + "[mv_s]; " + out + "[mv_d + 1u] = " + in + "[mv_s + 1u]; }";
-}
-
-// Declares `fn NAME_index(e: u32, size: i32) -> i32`: the index stored at element e with
-// negative ones counted from `size`, or -1 when it lies outside [-size, size).
-void declare_index(ShaderWriter& w, const std::string& name, const Tensor& t) {
-  auto& d = w.decl();
-  d << "fn " << name << "_index(e: u32, size: i32) -> i32 {\n"
-    << "  var i = " << name << "_load(e);\n";
-  if (t.dtype() == DType::Int64)
-    d << "  // int64: only values that fit 32 bits (high word = sign of the low word) are indices\n"
-      << "  if (" << name << "[2u * e + 1u] != (i >> 31u)) { return -1; }\n";
-  d << "  if (i < 0) { i += size; }\n"
-    << "  return select(-1, i, i >= 0 && i < size);\n}\n";
 }
 
 void pad_kernel(const OpCall& call, const Inputs& inputs, Outputs& outputs, Recorder& recorder) {

@@ -1,5 +1,5 @@
 // max_pool and avg_pool over any number of spatial axes: one invocation per output element
-// walks its window, with the window geometry (pool_pads from the op table) baked in.
+// walks its window, with the window geometry (pool_windows from the op table) baked in.
 #include <cmath>
 #include <string>
 
@@ -28,12 +28,9 @@ void pool_kernel(const OpCall& call, const std::vector<Tensor>& inputs,
   Tensor& out = outputs[0];
   if (out.numel() == 0) return;
   const size_t spatial = x.rank() - 2;
-  const Ints& kernel = call.attrs.ints("kernel_shape");
-  const Ints& given_strides = call.attrs.ints("strides");
-  const Ints& given_dilations = call.attrs.ints("dilations");
-  const Ints strides = given_strides.empty() ? Ints(spatial, 1) : given_strides;
-  const Ints dilations = given_dilations.empty() ? Ints(spatial, 1) : given_dilations;
-  const Ints pads = pool_pads(call, x.shape());  // begins then ends
+  const PoolWindows window = pool_windows(call, x.shape());
+  const Ints &kernel = window.kernel, &strides = window.strides, &dilations = window.dilations;
+  const Ints pads = window.pads();  // begins then ends
   const bool include_pad = !kMax && call.attrs.i("count_include_pad") != 0;
   const std::string type = compute_type(x.dtype());
   const bool is_float = type == "f32";

@@ -11,35 +11,11 @@
 #include "wgml/core/error.h"
 #include "wgml/kernels/wgsl/shader_writer.h"
 #include "wgml/kernels/wgsl/wgsl_kernel.h"
+#include "wgml/ops/resize_taps.h"
 
 namespace wgml::wgsl {
 
 namespace {
-
-// ---- the CPU's taps (kernels/cpu/resize.cpp), the reference every formula is checked on ----
-
-double source_coordinate(const std::string& mode, int64_t x, int64_t in, int64_t out, double num,
-                         double den) {
-  const double xd = static_cast<double>(x);
-  if (mode == "align_corners")
-    return out > 1 ? xd * static_cast<double>(in - 1) / static_cast<double>(out - 1) : 0.0;
-  if (mode == "asymmetric") return xd * num / den;
-  if (mode == "pytorch_half_pixel" && out <= 1) return 0.0;
-  return (xd + 0.5) * num / den - 0.5;  // half_pixel, pytorch_half_pixel
-}
-
-int64_t round_nearest(const std::string& nearest_mode, double c) {
-  if (nearest_mode == "floor") return static_cast<int64_t>(std::floor(c));
-  if (nearest_mode == "ceil") return static_cast<int64_t>(std::ceil(c));
-  if (nearest_mode == "round_prefer_ceil") return static_cast<int64_t>(std::floor(c + 0.5));
-  return static_cast<int64_t>(std::ceil(c - 0.5));  // round_prefer_floor
-}
-
-// Output position o of an axis reads input positions lo[o] and hi[o] with weights 1 - w, w.
-struct Taps {
-  std::vector<int64_t> lo, hi;
-  std::vector<double> w;
-};
 
 // How one axis maps output to input coordinates.
 struct AxisMap {
@@ -47,7 +23,7 @@ struct AxisMap {
   bool nearest = true;
   std::string transform, nearest_mode;
   double num = 1, den = 1;  // the ratio in/out: (in, out) for sizes, (1, scale) for scales
-  Taps taps;
+  ResizeTaps taps;
 };
 
 AxisMap axis_map(const OpCall& call, size_t axis, int64_t in, int64_t out) {
@@ -60,21 +36,8 @@ AxisMap axis_map(const OpCall& call, size_t axis, int64_t in, int64_t out) {
   const Floats& scales = call.attrs.floats("scales");
   m.num = scales.empty() ? static_cast<double>(in) : 1.0;
   m.den = scales.empty() ? static_cast<double>(out) : scales[axis];
-  for (int64_t o = 0; o < out; ++o) {
-    const double c = source_coordinate(m.transform, o, in, out, m.num, m.den);
-    if (m.nearest) {
-      const int64_t i = std::min(std::max<int64_t>(round_nearest(m.nearest_mode, c), 0), in - 1);
-      m.taps.lo.push_back(i);
-      m.taps.hi.push_back(i);
-      m.taps.w.push_back(0.0);
-    } else {
-      const double clamped = std::min(std::max(c, 0.0), static_cast<double>(in - 1));
-      const int64_t lo = static_cast<int64_t>(std::floor(clamped));
-      m.taps.lo.push_back(lo);
-      m.taps.hi.push_back(std::min(lo + 1, in - 1));
-      m.taps.w.push_back(clamped - static_cast<double>(lo));
-    }
-  }
+  // The CPU's taps, the reference every formula below is checked against.
+  m.taps = resize_axis_taps(call, axis, in, out);
   return m;
 }
 

@@ -218,6 +218,10 @@ std::string u32_literal(int64_t value) {
   return std::to_string(static_cast<uint32_t>(value)) + "u";
 }
 
+std::string i32_literal(int64_t value) {
+  return literal(static_cast<double>(value), "i32");
+}
+
 std::string convert(const std::string& value, const std::string& from, const std::string& to) {
   if (from == to) return value;
   if (to == "f32") return "f32(" + value + ")";
@@ -405,6 +409,24 @@ std::vector<std::string> coord_names(const std::string& prefix, size_t rank) {
   for (size_t d = 0; d < rank; ++d)
     names.push_back(prefix + std::to_string(d));
   return names;
+}
+
+std::string move_element(DType dtype, const std::string& in, const std::string& src,
+                         const std::string& out, const std::string& dst) {
+  if (dtype != DType::Int64) return out + "_store(" + dst + ", " + in + "_load(" + src + "));";
+  return "{ let mv_s = 2u * (" + src + "); let mv_d = 2u * (" + dst + "); " + out +
+         "[mv_d] = " + in + "[mv_s]; " + out + "[mv_d + 1u] = " + in + "[mv_s + 1u]; }";
+}
+
+void declare_index(ShaderWriter& w, const std::string& name, const Tensor& t) {
+  auto& d = w.decl();
+  d << "fn " << name << "_index(e: u32, size: i32) -> i32 {\n"
+    << "  var i = " << name << "_load(e);\n";
+  if (t.dtype() == DType::Int64)
+    d << "  // int64: only values that fit 32 bits (high word = sign of the low word) are indices\n"
+      << "  if (" << name << "[2u * e + 1u] != (i >> 31u)) { return -1; }\n";
+  d << "  if (i < 0) { i += size; }\n"
+    << "  return select(-1, i, i >= 0 && i < size);\n}\n";
 }
 
 }  // namespace wgml::wgsl

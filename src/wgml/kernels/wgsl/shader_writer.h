@@ -31,7 +31,9 @@ bool is_float_compute(DType dtype);
 // A WGSL literal of `value` in compute type "f32" or "i32" (infinities and NaN included;
 // integers saturate to the i32 range).
 std::string literal(double value, const std::string& type);
-std::string u32_literal(int64_t value);  // two's complement for negative strides: wraps right
+std::string u32_literal(int64_t value);
+std::string i32_literal(int64_t value);  // saturates to the i32 range  // two's complement for
+                                         // negative strides: wraps right
 
 // Converts `value` of compute type `from` to compute type `to` with the engine's cast rules
 // (float -> int truncates; NaN and out-of-range give 0).
@@ -88,5 +90,15 @@ void emit_coords(std::ostringstream& out, const std::string& linear, const Shape
 std::string offset_of(const Tensor& t, const std::vector<std::string>& coords);
 // Coordinate names prefix0..prefix{rank-1}.
 std::vector<std::string> coord_names(const std::string& prefix, size_t rank);
+
+// Statement copying element `src` of binding `in` to element `dst` of binding `out` (same
+// dtype). int64 moves both words, so pure data movement keeps values beyond 32 bits.
+std::string move_element(DType dtype, const std::string& in, const std::string& src,
+                         const std::string& out, const std::string& dst);
+
+// Declares `fn NAME_index(e: u32, size: i32) -> i32` for the index tensor bound as NAME: the
+// index stored at element e with negative ones counted from `size`, or -1 when it lies outside
+// [-size, size) (an int64 index counts only when its high word is the low word's sign).
+void declare_index(ShaderWriter& w, const std::string& name, const Tensor& t);
 
 }  // namespace wgml::wgsl

@@ -12,12 +12,6 @@ namespace wgml {
 
 namespace {
 
-// The resolved window geometry of a pool call, one entry per spatial axis.
-struct PoolWindows {
-  Ints kernel, strides, dilations, pad_begin, pad_end;
-  Shape out_size;
-};
-
 Ints per_axis(const OpCall& call, const char* name, size_t spatial, int64_t fallback,
               const Shape& input) {
   const Ints& given = call.attrs.ints(name);
@@ -31,7 +25,7 @@ int64_t ceil_div(int64_t a, int64_t b) {
   return (a + b - 1) / b;
 }
 
-PoolWindows pool_windows(const OpCall& call, const Shape& in) {
+PoolWindows resolve_pool_windows(const OpCall& call, const Shape& in) {
   const std::string& op = call.name();
   WGML_CHECK(in.size() >= 3, op, ": input ", in,
              " must be [N, C, spatial...] with at least one spatial axis");
@@ -94,7 +88,7 @@ std::vector<TensorDesc> infer_pool(const OpCall& call, const std::vector<Tensor>
     WGML_CHECK(include == 0 || include == 1, call.name(),
                ": count_include_pad must be 0 or 1, got ", include);
   }
-  const PoolWindows w = pool_windows(call, x);
+  const PoolWindows w = resolve_pool_windows(call, x);
   Shape out = {x[0], x[1]};
   out.insert(out.end(), w.out_size.begin(), w.out_size.end());
   return {{out, in[0].dtype()}};
@@ -115,10 +109,13 @@ DecomposeFn global_pool(const char* reduce_op) {
 
 }  // namespace
 
-Ints pool_pads(const OpCall& call, const Shape& input) {
-  const PoolWindows w = pool_windows(call, input);
-  Ints pads = w.pad_begin;
-  pads.insert(pads.end(), w.pad_end.begin(), w.pad_end.end());
+PoolWindows pool_windows(const OpCall& call, const Shape& input) {
+  return resolve_pool_windows(call, input);
+}
+
+Ints PoolWindows::pads() const {
+  Ints pads = pad_begin;
+  pads.insert(pads.end(), pad_end.begin(), pad_end.end());
   return pads;
 }
 

@@ -5,6 +5,7 @@
 
 #include "wgml/core/error.h"
 #include "wgml/ops/op_table.h"
+#include "wgml/ops/resize_taps.h"
 #include "wgml/ops/table/families.h"
 
 namespace wgml {
@@ -64,6 +65,57 @@ std::vector<TensorDesc> infer_resize(const OpCall& call, const std::vector<Tenso
 }
 
 }  // namespace
+
+double resize_source_coordinate(const std::string& mode, int64_t x, int64_t in, int64_t out,
+                                double num, double den) {
+  const double xd = static_cast<double>(x);
+  if (mode == "align_corners") {
+    return out > 1 ? xd * static_cast<double>(in - 1) / static_cast<double>(out - 1) : 0.0;
+  }
+  if (mode == "asymmetric") return xd * num / den;
+  if (mode == "pytorch_half_pixel" && out <= 1) return 0.0;
+  return (xd + 0.5) * num / den - 0.5;  // half_pixel, pytorch_half_pixel
+}
+
+static int64_t round_nearest(const std::string& nearest_mode, double c) {
+  if (nearest_mode == "floor") return static_cast<int64_t>(std::floor(c));
+  if (nearest_mode == "ceil") return static_cast<int64_t>(std::ceil(c));
+  if (nearest_mode == "round_prefer_ceil") return static_cast<int64_t>(std::floor(c + 0.5));
+  return static_cast<int64_t>(std::ceil(c - 0.5));  // round_prefer_floor
+}
+
+// Output position o of one axis reads input positions lo and hi with weights 1 - w and w.
+struct Taps {
+  std::vector<int64_t> lo, hi;
+  std::vector<double> w;
+};
+
+ResizeTaps resize_axis_taps(const OpCall& call, size_t axis, int64_t in, int64_t out) {
+  const std::string& mode = call.attrs.s("mode");
+  const std::string& transform = call.attrs.s("coordinate_transformation_mode");
+  const Floats& scales = call.attrs.floats("scales");
+  const double num = scales.empty() ? static_cast<double>(in) : 1.0;
+  const double den = scales.empty() ? static_cast<double>(out) : scales[axis];
+  ResizeTaps taps;
+  for (int64_t o = 0; o < out; ++o) {
+    const double c = resize_source_coordinate(transform, o, in, out, num, den);
+    if (mode == "nearest") {
+      const int64_t i =
+          std::min(std::max<int64_t>(round_nearest(call.attrs.s("nearest_mode"), c), 0), in - 1);
+      taps.lo.push_back(i);
+      taps.hi.push_back(i);
+      taps.w.push_back(0.0);
+    } else {
+      // Coordinates outside the input take the edge value (ONNX and torch clamp the same way).
+      const double clamped = std::min(std::max(c, 0.0), static_cast<double>(in - 1));
+      const int64_t lo = static_cast<int64_t>(std::floor(clamped));
+      taps.lo.push_back(lo);
+      taps.hi.push_back(std::min(lo + 1, in - 1));
+      taps.w.push_back(clamped - static_cast<double>(lo));
+    }
+  }
+  return taps;
+}
 
 void declare_resize_ops(OpTable& t) {
   using namespace dtypes;
