@@ -130,6 +130,8 @@ int run(const Options& opt) {
 #else
   // The browser's WebGPU arrives with its own device layer; this build checks the CPU backend.
   if (opt.device == "webgpu") fail("this WebAssembly build has no WebGPU device yet");
+  std::cout << "webgpu: not in this WebAssembly build (its device layer comes with the browser "
+               "issue); running the cpu backend only\n";
 #endif
   WGML_CHECK(!devices.empty(), "unknown --device '", opt.device, "' (cpu, webgpu or all)");
   OpsMatrix matrix;
