@@ -36,7 +36,8 @@ int devices_command(const std::vector<std::string>& args) {
   }
   if (adapters.empty()) std::cout << "webgpu: no adapter found\n";
   try {
-    std::cout << "--device webgpu uses: " << webgpu_device().adapter().summary() << "\n";
+    const std::string chosen = webgpu_device().adapter().summary();
+    std::cout << "--device webgpu uses: " << chosen << "\n";
   } catch (const Error& e) {
     std::cout << "--device webgpu is unavailable: " << e.what() << "\n";
     return 1;

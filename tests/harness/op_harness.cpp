@@ -68,8 +68,9 @@ DType case_dtype(const std::vector<Tensor>& inputs, const std::vector<Tensor>& o
 }
 
 // Runs one case on one device; returns an empty string on success, else what failed.
+// `outputs` receives the device's results (for the cross-device check).
 std::string run_case(const Options& opt, const GoldenCase& gc, Device& device, DType* dtype,
-                     double* worst_error) {
+                     double* worst_error, std::vector<Tensor>* results) {
   std::vector<Tensor> inputs;
   for (const auto& in : gc.inputs) {
     inputs.push_back(in ? load_input(opt.goldens, *in, device) : Tensor());
@@ -77,6 +78,7 @@ std::string run_case(const Options& opt, const GoldenCase& gc, Device& device, D
   const OpDef& op = op_table().get(gc.op);
   EagerRuntime runtime(&device);
   const std::vector<Tensor> outputs = runtime.call(gc.op, inputs, gc.attrs);
+  *results = outputs;
   *dtype = case_dtype(inputs, outputs);
   if (outputs.size() != gc.outputs.size()) {
     return str_cat(outputs.size(), " outputs, expected ", gc.outputs.size());
@@ -117,6 +119,19 @@ std::string run_case(const Options& opt, const GoldenCase& gc, Device& device, D
   return "";
 }
 
+std::string cross_check(const GoldenCase& gc, const std::vector<Tensor>& got,
+                        const std::vector<Tensor>& reference, const std::string& reference_name) {
+  const OpDef& op = op_table().get(gc.op);
+  if (got.size() != reference.size()) return "output count differs from " + reference_name;
+  for (size_t k = 0; k < got.size(); ++k) {
+    const Comparison c = compare(got[k], reference[k], op.tolerance, true);
+    if (!c.ok)
+      return str_cat("output ", k, " vs ", reference_name, ": error ", c.error, " > ", c.allowed,
+                     "; ", c.detail);
+  }
+  return "";
+}
+
 int run(const Options& opt) {
   const std::vector<GoldenCase> cases = load_manifest(opt.goldens);
   std::vector<Device*> devices;
@@ -135,6 +150,7 @@ int run(const Options& opt) {
 #endif
   WGML_CHECK(!devices.empty(), "unknown --device '", opt.device, "' (cpu, webgpu or all)");
   OpsMatrix matrix;
+  std::map<std::string, std::vector<Tensor>> first_results;  // case id -> first device's outputs
   std::set<std::string> covered;
   int failures = 0, ran = 0;
   const auto start = std::chrono::steady_clock::now();
@@ -145,7 +161,15 @@ int run(const Options& opt) {
       double error = 0;
       std::string problem;
       try {
-        problem = run_case(opt, gc, *device, &dtype, &error);
+        std::vector<Tensor> results;
+        problem = run_case(opt, gc, *device, &dtype, &error, &results);
+        // ggml's habit: each backend also against the first one (the CPU reference), by the
+        // op's tolerance, so two backends never drift apart where a golden is loose.
+        if (device == devices.front()) {
+          first_results[gc.id] = results;
+        } else if (problem.empty()) {
+          problem = cross_check(gc, results, first_results[gc.id], devices.front()->name());
+        }
       } catch (const std::exception& e) {
         problem = str_cat("raised: ", e.what());
       }
