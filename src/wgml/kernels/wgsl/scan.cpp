@@ -77,6 +77,7 @@ std::string out_at(const Lines& l, const std::string& j) {
 
 constexpr int64_t kSerialScan = 64;   // lines up to this length: one invocation each
 constexpr int64_t kManyLines = 8192;  // this many lines keep the GPU busy one invocation each
+constexpr int64_t kMaxSerialTrips = 4096;
 constexpr uint32_t kScanGroup = 256;  // invocations that share a long line
 
 void cumsum_kernel(const OpCall& call, const std::vector<Tensor>& inputs,
@@ -107,7 +108,9 @@ void cumsum_kernel(const OpCall& call, const std::vector<Tensor>& inputs,
     b << "  }\n";
   };
 
-  if (l.n <= kSerialScan || l.count >= kManyLines) {
+  // Long lines always take the workgroup scan: a serial loop over more than kMaxSerialTrips
+  // elements is slow on GPUs and silently cut short on llvmpipe (65535 loop trips at most).
+  if (l.n <= kSerialScan || (l.count >= kManyLines && l.n <= kMaxSerialTrips)) {
     emit_line(b, l, "gid", l.n);
     b << "  var acc = " << zero << ";\n";
     scan("0u", std::to_string(l.n) + "u");
