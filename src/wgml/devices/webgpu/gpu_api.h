@@ -80,8 +80,6 @@ class Gpu {
   // Records a dispatch; work is submitted in batches (flush, read, write submit it).
   virtual void dispatch(const Pipeline* pipeline, const std::vector<Binding>& bindings,
                         std::array<uint32_t, 3> workgroups) = 0;
-  virtual void copy(Buffer& src, uint64_t src_offset, Buffer& dst, uint64_t dst_offset,
-                    uint64_t nbytes) = 0;
   virtual void flush() = 0;   // submits recorded work
   virtual void finish() = 0;  // submits and waits until the GPU is done (benchmarks)
   // Destroys the device now (as a driver reset or an unloading page would); every later call

@@ -18,8 +18,11 @@ namespace {
 using Inputs = std::vector<Tensor>;
 using Outputs = std::vector<Tensor>;
 
-// data [outer..., size, inner...], indices [idx...] -> out [outer..., idx..., inner...]
-void gather_kernel(const OpCall& call, const Inputs& inputs, Outputs& outputs, Recorder& recorder) {
+// gather:          data [outer..., size, inner...], indices [idx...] -> out [outer..., idx...,
+// inner...] gather_elements: out[c] = data[c with c[axis] = indices[c]] One invocation per output
+// element; they differ only in which output coordinates address the index and which the data.
+void run_gather(const OpCall& call, const Inputs& inputs, Outputs& outputs, Recorder& recorder,
+                bool elements) {
   const Tensor& data = inputs[0];
   const Tensor& indices = inputs[1];
   Tensor& out = outputs[0];
@@ -34,12 +37,17 @@ void gather_kernel(const OpCall& call, const Inputs& inputs, Outputs& outputs, R
   auto& b = w.body();
   emit_coords(b, "gid", out.shape(), "c");
   const std::vector<std::string> coords = coord_names("c", out.rank());
-  const auto at = [&](size_t d) { return coords.begin() + static_cast<std::ptrdiff_t>(d); };
-  const size_t idx_end = axis + indices.rank();
-  const std::vector<std::string> idx_coords(at(axis), at(idx_end));
-  std::vector<std::string> src(coords.begin(), at(axis));
-  src.push_back("u32(i)");
-  src.insert(src.end(), at(idx_end), coords.end());
+  std::vector<std::string> idx_coords = coords, src = coords;
+  if (elements) {
+    src[axis] = "u32(i)";
+  } else {
+    const auto at = [&](size_t d) { return coords.begin() + static_cast<std::ptrdiff_t>(d); };
+    const size_t idx_end = axis + indices.rank();
+    idx_coords.assign(at(axis), at(idx_end));
+    src.assign(coords.begin(), at(axis));
+    src.push_back("u32(i)");
+    src.insert(src.end(), at(idx_end), coords.end());
+  }
   b << "  let i = idx_index(" << offset_of(indices, idx_coords) << ", "
     << i32_literal(data.shape()[axis]) << ");\n"
     << "  if (i >= 0) {\n    "
@@ -49,32 +57,13 @@ void gather_kernel(const OpCall& call, const Inputs& inputs, Outputs& outputs, R
   recorder.run(w.finish_elementwise(static_cast<uint64_t>(out.numel())));
 }
 
-// out[c] = data[c with c[axis] = indices[c]]
+void gather_kernel(const OpCall& call, const Inputs& inputs, Outputs& outputs, Recorder& recorder) {
+  run_gather(call, inputs, outputs, recorder, false);
+}
+
 void gather_elements_kernel(const OpCall& call, const Inputs& inputs, Outputs& outputs,
                             Recorder& recorder) {
-  const Tensor& data = inputs[0];
-  const Tensor& indices = inputs[1];
-  Tensor& out = outputs[0];
-  if (out.numel() == 0) return;
-  const size_t axis =
-      static_cast<size_t>(normalize_axis(call.attrs.i("axis"), data.rank(), call.name()));
-  ShaderWriter w(call.name(), recorder.adapter());
-  w.input("data", data);
-  w.input("idx", indices);
-  w.output("out", out);
-  declare_index(w, "idx", indices);
-  auto& b = w.body();
-  emit_coords(b, "gid", out.shape(), "c");
-  const std::vector<std::string> coords = coord_names("c", out.rank());
-  std::vector<std::string> src = coords;
-  src[axis] = "u32(i)";
-  b << "  let i = idx_index(" << offset_of(indices, coords) << ", "
-    << i32_literal(data.shape()[axis]) << ");\n"
-    << "  if (i >= 0) {\n    "
-    << move_element(data.dtype(), "data", offset_of(data, src), "out", "gid")
-    << "\n  } else {  // out of range (the CPU raises an error)\n    out_store(gid, "
-    << literal(0, compute_type(out.dtype())) << ");\n  }\n";
-  recorder.run(w.finish_elementwise(static_cast<uint64_t>(out.numel())));
+  run_gather(call, inputs, outputs, recorder, true);
 }
 
 // `acc = combine(acc, u)` for a scatter_nd reduction, as the CPU (NaN updates win max/min).
@@ -110,7 +99,7 @@ void scatter_nd_kernel(const OpCall& call, const Inputs& inputs, Outputs& output
   const bool last_wins = reduction == "none";
   // Integer arithmetic wraps, so integer sums and products, like maxima and minima, come out
   // the same in any order; float results depend on it (rounding, the sign of a zero max).
-  const bool ordered = !last_wins && is_float_compute(data.dtype());
+  const bool ordered = !last_wins && is_floating(data.dtype());
   const Shape& shape = data.shape();
   const size_t k = static_cast<size_t>(indices.shape().back());
   const Shape batch(indices.shape().begin(), indices.shape().end() - 1);
@@ -220,7 +209,7 @@ void scatter_nd_kernel(const OpCall& call, const Inputs& inputs, Outputs& output
     b << "    " << move_element(data.dtype(), "upd", offset_of(updates, from_update), "out", "gid")
       << "\n  }\n";
   } else {
-    const std::string fold = scatter_combine(reduction, is_float_compute(data.dtype()), w);
+    const std::string fold = scatter_combine(reduction, is_floating(data.dtype()), w);
     b << "    var acc = data_load(" << from_data << ");\n"
       << "    while (node != 0u) {\n";
     std::ostringstream visit;

@@ -252,7 +252,7 @@ void topk_kernel(const OpCall& call, const std::vector<Tensor>& inputs,
   Tensor keys, positions;
   if (!whole_lines) {
     keys = recorder.scratch({l.count * line_len},
-                            is_float_compute(x.dtype()) ? DType::Float32 : DType::Int32);
+                            is_floating(x.dtype()) ? DType::Float32 : DType::Int32);
     positions = recorder.scratch({l.count * line_len}, DType::Int32);
   }
 

@@ -193,10 +193,6 @@ const char* compute_type(DType dtype) {
   return is_floating(dtype) ? "f32" : "i32";
 }
 
-bool is_float_compute(DType dtype) {
-  return is_floating(dtype);
-}
-
 std::string literal(double value, const std::string& type) {
   if (type == "f32") {
     if (std::isnan(value)) return "wgml_nan()";

@@ -26,7 +26,6 @@ namespace wgml::wgsl {
 
 // "f32" for float dtypes, "i32" for integer dtypes and bool.
 const char* compute_type(DType dtype);
-bool is_float_compute(DType dtype);
 
 // A WGSL literal of `value` in compute type "f32" or "i32" (infinities and NaN included;
 // integers saturate to the i32 range).

@@ -528,14 +528,6 @@ class DawnGpu : public Gpu {
     if (++recorded_ >= kMaxRecorded) flush();
   }
 
-  void copy(Buffer& src, uint64_t src_offset, Buffer& dst, uint64_t dst_offset,
-            uint64_t nbytes) override {
-    check_alive();
-    end_pass();
-    p_.commandEncoderCopyBufferToBuffer(encoder(), handle(src), src_offset, handle(dst), dst_offset,
-                                        nbytes);
-  }
-
   void flush() override {
     end_pass();
     if (!encoder_) return;
