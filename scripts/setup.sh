@@ -10,7 +10,14 @@ APT_PACKAGES=(
   python3 python3-numpy python3-torch libopenblas0-pthread
   emscripten nodejs
   libegl1 libegl-mesa0 libgles2
+  python3-torchvision python3-onnx
+  libonnx-dev libprotobuf-dev protobuf-compiler libonnx-testdata
+  clang libclang-rt-14-dev
 )
+# python3-torchvision + python3-onnx: the models exported at test time and their references.
+# libonnx-dev/libprotobuf-dev: only the test that cross-checks wgml's own ONNX reader against
+# ONNX's protobuf parse; libonnx-testdata: ONNX's conformance suite. clang: the reader's libFuzzer
+# target (ASan + UBSan).
 # libegl-mesa0 + libgles2: Mesa's llvmpipe through OpenGL ES, the software WebGPU adapter that the
 # tests use on machines without a GPU (Dawn's OpenGL ES backend, compatibility level).
 

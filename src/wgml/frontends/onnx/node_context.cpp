@@ -1,0 +1,210 @@
+#include "wgml/core/error.h"
+#include "wgml/frontends/onnx/onnx_converter.h"
+
+namespace wgml::onnx {
+
+NodeContext::NodeContext(graph::GraphBuilder& builder, const NodeProto& node, int64_t opset,
+                         std::vector<ValueId> inputs, std::string base_dir)
+    : builder_(builder),
+      node_(node),
+      opset_(opset),
+      inputs_(std::move(inputs)),
+      base_dir_(std::move(base_dir)),
+      source_(node.op_type + " node '" + node.name + "'") {}
+
+void NodeContext::fail_here(const std::string& message) const {
+  fail(source_, ": ", message);
+}
+
+bool NodeContext::has_input(size_t i) const {
+  return i < inputs_.size() && inputs_[i] != graph::kNoValue;
+}
+
+ValueId NodeContext::input(size_t i) const {
+  if (!has_input(i)) fail_here("input " + std::to_string(i) + " is required but missing");
+  return inputs_[i];
+}
+
+ValueId NodeContext::optional_input(size_t i) const {
+  return has_input(i) ? inputs_[i] : graph::kNoValue;
+}
+
+const Tensor* NodeContext::constant(size_t i) const {
+  return has_input(i) ? builder_.constant_of(inputs_[i]) : nullptr;
+}
+
+Ints NodeContext::constant_ints(size_t i) const {
+  const Tensor* t = constant(i);
+  if (t == nullptr)
+    fail_here("input " + std::to_string(i) + " ('" + node_.inputs.at(i) +
+              "') must be known when the model loads (a constant or computed from shapes)");
+  WGML_CHECK(is_integral(t->dtype()), source_, ": input ", i, " must hold integers, got ",
+             t->dtype());
+  return t->to_vector<int64_t>();
+}
+
+Floats NodeContext::constant_floats(size_t i) const {
+  const Tensor* t = constant(i);
+  if (t == nullptr)
+    fail_here("input " + std::to_string(i) + " ('" + node_.inputs.at(i) +
+              "') must be known when the model loads");
+  return t->to_vector<double>();
+}
+
+DType NodeContext::dtype(ValueId v) const {
+  const graph::Value& value = builder_.value(v);
+  if (!value.type_known)
+    fail_here("the dtype of '" + value.name + "' is not known when the model loads");
+  return value.dtype;
+}
+
+int64_t NodeContext::rank(ValueId v) const {
+  const graph::Value& value = builder_.value(v);
+  return value.type_known ? static_cast<int64_t>(value.shape.size()) : -1;
+}
+
+const graph::SymShape* NodeContext::shape(ValueId v) const {
+  const graph::Value& value = builder_.value(v);
+  return value.type_known ? &value.shape : nullptr;
+}
+
+bool NodeContext::has_attr(const std::string& name) const {
+  return node_.attribute(name) != nullptr;
+}
+
+namespace {
+const char* attr_type_label(int32_t type) {
+  switch (type) {
+    case AttributeProto::Float:
+      return "float";
+    case AttributeProto::Int:
+      return "int";
+    case AttributeProto::String:
+      return "string";
+    case AttributeProto::Tensor:
+      return "tensor";
+    case AttributeProto::Graph:
+      return "graph";
+    case AttributeProto::Floats:
+      return "floats";
+    case AttributeProto::Ints:
+      return "ints";
+    case AttributeProto::Strings:
+      return "strings";
+    default:
+      return "another type";
+  }
+}
+}  // namespace
+
+#define WGML_ATTR_TYPE(attr, expected)                                                    \
+  WGML_CHECK((attr)->type == (expected), source_, ": attribute '", (attr)->name, "' is ", \
+             attr_type_label((attr)->type), ", expected ", attr_type_label(expected))
+
+int64_t NodeContext::attr_int(const std::string& name, int64_t fallback) const {
+  const AttributeProto* a = node_.attribute(name);
+  if (a == nullptr) return fallback;
+  WGML_ATTR_TYPE(a, AttributeProto::Int);
+  return a->i;
+}
+
+double NodeContext::attr_float(const std::string& name, double fallback) const {
+  const AttributeProto* a = node_.attribute(name);
+  if (a == nullptr) return fallback;
+  if (a->type == AttributeProto::Int) return static_cast<double>(a->i);
+  WGML_ATTR_TYPE(a, AttributeProto::Float);
+  return a->f;
+}
+
+std::string NodeContext::attr_string(const std::string& name, const std::string& fallback) const {
+  const AttributeProto* a = node_.attribute(name);
+  if (a == nullptr) return fallback;
+  WGML_ATTR_TYPE(a, AttributeProto::String);
+  return a->s;
+}
+
+Ints NodeContext::attr_ints(const std::string& name, const Ints& fallback) const {
+  const AttributeProto* a = node_.attribute(name);
+  if (a == nullptr) return fallback;
+  WGML_ATTR_TYPE(a, AttributeProto::Ints);
+  return a->ints;
+}
+
+Floats NodeContext::attr_floats(const std::string& name, const Floats& fallback) const {
+  const AttributeProto* a = node_.attribute(name);
+  if (a == nullptr) return fallback;
+  WGML_ATTR_TYPE(a, AttributeProto::Floats);
+  return Floats(a->floats.begin(), a->floats.end());
+}
+
+Tensor NodeContext::attr_tensor(const std::string& name) const {
+  const AttributeProto* a = node_.attribute(name);
+  if (a == nullptr) fail_here("attribute '" + name + "' is required");
+  WGML_ATTR_TYPE(a, AttributeProto::Tensor);
+  WGML_CHECK(!a->tensors.empty(), source_, ": attribute '", name, "' holds no tensor");
+  return to_tensor(a->tensors[0], base_dir_, source_ + " attribute '" + name + "'");
+}
+
+int64_t NodeContext::required_int(const std::string& name) const {
+  if (!has_attr(name)) fail_here("attribute '" + name + "' is required");
+  return attr_int(name, 0);
+}
+
+Ints NodeContext::required_ints(const std::string& name) const {
+  if (!has_attr(name)) fail_here("attribute '" + name + "' is required");
+  return attr_ints(name);
+}
+
+#undef WGML_ATTR_TYPE
+
+std::vector<ValueId> NodeContext::op(const std::string& name, const std::vector<ValueId>& inputs,
+                                     Attrs attrs, std::map<std::string, ValueId> attr_inputs) {
+  return builder_.add(name, inputs, std::move(attrs), std::move(attr_inputs), source_);
+}
+
+ValueId NodeContext::op1(const std::string& name, const std::vector<ValueId>& inputs, Attrs attrs,
+                         std::map<std::string, ValueId> attr_inputs) {
+  return op(name, inputs, std::move(attrs), std::move(attr_inputs)).at(0);
+}
+
+ValueId NodeContext::constant_value(const Tensor& cpu_tensor) {
+  return builder_.constant(cpu_tensor);
+}
+
+ValueId NodeContext::scalar(double value, DType type) {
+  return builder_.constant(Tensor::scalar(value, type));
+}
+
+ValueId NodeContext::shape_of(ValueId v, int64_t start, std::optional<int64_t> end) {
+  Attrs attrs{{"start", start}};
+  if (end) attrs.set("end", *end);
+  return builder_.add(graph::kShapeOp, {v}, attrs, {}, source_).at(0);
+}
+
+void NodeContext::set_outputs(const std::vector<ValueId>& outputs) {
+  outputs_ = outputs;
+}
+
+void ConverterTable::add(const std::string& op_type, ConvertFn fn, int64_t min_opset) {
+  converters_.push_back({op_type, min_opset, std::move(fn)});
+}
+
+const Converter* ConverterTable::find(const std::string& op_type) const {
+  for (const Converter& c : converters_) {
+    if (c.op_type == op_type) return &c;
+  }
+  return nullptr;
+}
+
+const ConverterTable& converter_table() {
+  static const ConverterTable table = [] {
+    ConverterTable t;
+    register_elementwise_converters(t);
+    register_tensor_converters(t);
+    register_nn_converters(t);
+    return t;
+  }();
+  return table;
+}
+
+}  // namespace wgml::onnx

@@ -1,0 +1,102 @@
+// How one ONNX node becomes engine ops: a converter per ONNX op type, declared in
+// onnx_ops_<family>.cpp. A converter reads the node's attributes (with the defaults of the
+// model's opset) and inputs through NodeContext and emits op-table ops through it; everything it
+// emits is folded, placed and shape-inferred by the GraphBuilder underneath.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "wgml/frontends/onnx/onnx_model.h"
+#include "wgml/graph/graph_builder.h"
+
+namespace wgml::onnx {
+
+using graph::ValueId;
+
+class NodeContext {
+ public:
+  NodeContext(graph::GraphBuilder& builder, const NodeProto& node, int64_t opset,
+              std::vector<ValueId> inputs, std::string base_dir);
+
+  const NodeProto& node() const { return node_; }
+  int64_t opset() const { return opset_; }               // the model's default-domain opset
+  const std::string& source() const { return source_; }  // "Conv node 'conv1'"
+
+  // --- inputs
+  size_t num_inputs() const { return inputs_.size(); }
+  bool has_input(size_t i) const;          // present and not the empty name
+  ValueId input(size_t i) const;           // raises naming the node when a required input is absent
+  ValueId optional_input(size_t i) const;  // kNoValue when absent
+  const Tensor* constant(size_t i) const;  // the input's value when known at load time
+  // The input's value as integers/floats: a constant, read now; raises when not constant.
+  Ints constant_ints(size_t i) const;
+  Floats constant_floats(size_t i) const;
+  DType dtype(ValueId v) const;                   // raises when inference could not tell
+  int64_t rank(ValueId v) const;                  // -1 when unknown
+  const graph::SymShape* shape(ValueId v) const;  // nullptr when unknown
+
+  // --- attributes (ONNX names), each with the default the caller passes for this opset
+  bool has_attr(const std::string& name) const;
+  int64_t attr_int(const std::string& name, int64_t fallback) const;
+  double attr_float(const std::string& name, double fallback) const;
+  std::string attr_string(const std::string& name, const std::string& fallback) const;
+  Ints attr_ints(const std::string& name, const Ints& fallback = {}) const;
+  Floats attr_floats(const std::string& name, const Floats& fallback = {}) const;
+  Tensor attr_tensor(const std::string& name) const;  // CPU tensor; raises when absent
+  int64_t required_int(const std::string& name) const;
+  Ints required_ints(const std::string& name) const;
+
+  // --- emitting engine ops (op-table names and attributes)
+  std::vector<ValueId> op(const std::string& name, const std::vector<ValueId>& inputs,
+                          Attrs attrs = {}, std::map<std::string, ValueId> attr_inputs = {});
+  ValueId op1(const std::string& name, const std::vector<ValueId>& inputs, Attrs attrs = {},
+              std::map<std::string, ValueId> attr_inputs = {});
+  ValueId constant_value(const Tensor& cpu_tensor);
+  ValueId scalar(double value, DType dtype);  // a 0-d constant
+  ValueId shape_of(ValueId v, int64_t start = 0, std::optional<int64_t> end = {});
+
+  // --- results: outputs[i] is the node's i-th ONNX output; kNoValue (or a shorter list) for
+  // outputs the converter cannot produce, which is an error only when the model names them
+  void set_outputs(const std::vector<ValueId>& outputs);
+  const std::vector<ValueId>& outputs() const { return outputs_; }
+
+  [[noreturn]] void fail_here(const std::string& message) const;  // "Conv node 'x': message"
+
+ private:
+  graph::GraphBuilder& builder_;
+  const NodeProto& node_;
+  int64_t opset_;
+  std::vector<ValueId> inputs_;
+  std::string base_dir_;
+  std::string source_;
+  std::vector<ValueId> outputs_;
+};
+
+using ConvertFn = std::function<void(NodeContext&)>;
+
+struct Converter {
+  std::string op_type;
+  int64_t min_opset = 1;  // the first opset whose form of the op the converter implements
+  ConvertFn convert;
+};
+
+// Every converter, from every onnx_ops_<family>.cpp.
+class ConverterTable {
+ public:
+  void add(const std::string& op_type, ConvertFn fn, int64_t min_opset = 1);
+  const Converter* find(const std::string& op_type) const;
+  const std::vector<Converter>& all() const { return converters_; }
+
+ private:
+  std::vector<Converter> converters_;
+};
+const ConverterTable& converter_table();
+
+void register_elementwise_converters(ConverterTable& t);  // onnx_ops_elementwise.cpp
+void register_tensor_converters(ConverterTable& t);       // onnx_ops_tensor.cpp
+void register_nn_converters(ConverterTable& t);           // onnx_ops_nn.cpp
+
+}  // namespace wgml::onnx

@@ -1,0 +1,233 @@
+#include "wgml/frontends/onnx/onnx_importer.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "wgml/core/error.h"
+#include "wgml/frontends/onnx/onnx_converter.h"
+#include "wgml/graph/graph_builder.h"
+
+namespace wgml::onnx {
+
+namespace {
+
+constexpr int64_t kMinOpset = 7;
+constexpr int64_t kMaxOpset = 21;
+
+bool is_default_domain(const std::string& domain) {
+  return domain.empty() || domain == "ai.onnx";
+}
+
+std::string node_label(const NodeProto& node, size_t index) {
+  return node.name.empty() ? "#" + std::to_string(index) : "'" + node.name + "'";
+}
+
+std::string dirname_of(const std::string& path) {
+  const size_t slash = path.find_last_of('/');
+  return slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash);
+}
+
+// One message for every op type the engine cannot import, so a user learns them all at once.
+void check_supported(const GraphProto& graph, int64_t opset, const std::string& where) {
+  std::map<std::string, std::vector<std::string>> missing;  // "Op (opset N)" -> node labels
+  for (size_t i = 0; i < graph.nodes.size(); ++i) {
+    const NodeProto& node = graph.nodes[i];
+    std::string key;
+    if (!is_default_domain(node.domain)) {
+      key = node.op_type + " (domain '" + node.domain + "')";
+    } else {
+      const Converter* c = converter_table().find(node.op_type);
+      if (c != nullptr && opset >= c->min_opset) continue;
+      key = node.op_type + " (opset " + std::to_string(opset) + ")";
+    }
+    missing[key].push_back(node_label(node, i));
+  }
+  if (missing.empty()) return;
+  std::string message = where + ": " + std::to_string(missing.size()) +
+                        " ONNX op type(s) that wgml does not support:";
+  for (const auto& [key, nodes] : missing) {
+    message += "\n  " + key + ": " + std::to_string(nodes.size()) + " node(s) ";
+    for (size_t i = 0; i < nodes.size() && i < 5; ++i)
+      message += (i ? ", " : "") + nodes[i];
+    if (nodes.size() > 5) message += ", ...";
+  }
+  throw Error(message);
+}
+
+// Node indices in an order where every value is produced before it is read; the file should
+// already be sorted, but exporters and hand edits are not always careful. Raises on values
+// nobody defines, values defined twice and cycles.
+std::vector<size_t> topological_order(const GraphProto& graph, const std::set<std::string>& known,
+                                      const std::string& where) {
+  const size_t n = graph.nodes.size();
+  std::map<std::string, size_t> producer;
+  for (size_t i = 0; i < n; ++i) {
+    for (const std::string& out : graph.nodes[i].outputs) {
+      if (out.empty()) continue;
+      WGML_CHECK(!known.count(out), where, ": node ", node_label(graph.nodes[i], i), " writes '",
+                 out, "', which is already a graph input or initializer");
+      const auto [it, fresh] = producer.emplace(out, i);
+      WGML_CHECK(fresh, where, ": value '", out,
+                 "' is written by two nodes: ", node_label(graph.nodes[it->second], it->second),
+                 " and ", node_label(graph.nodes[i], i));
+    }
+  }
+  std::vector<std::vector<size_t>> readers(n);
+  std::vector<size_t> pending(n, 0);
+  for (size_t i = 0; i < n; ++i) {
+    for (const std::string& in : graph.nodes[i].inputs) {
+      if (in.empty() || known.count(in)) continue;
+      const auto it = producer.find(in);
+      WGML_CHECK(it != producer.end(), where, ": node ", node_label(graph.nodes[i], i), " (",
+                 graph.nodes[i].op_type, ") reads '", in,
+                 "', which no node, graph input or initializer defines");
+      readers[it->second].push_back(i);
+      ++pending[i];
+    }
+  }
+  std::vector<size_t> order;
+  std::vector<size_t> ready;
+  for (size_t i = n; i-- > 0;) {
+    if (pending[i] == 0) ready.push_back(i);
+  }
+  while (!ready.empty()) {
+    const size_t i = ready.back();
+    ready.pop_back();
+    order.push_back(i);
+    // Readers become ready in file order (the stack pops the smallest index first).
+    std::vector<size_t> now;
+    for (size_t r : readers[i]) {
+      if (--pending[r] == 0) now.push_back(r);
+    }
+    std::sort(now.rbegin(), now.rend());
+    for (size_t r : now)
+      ready.push_back(r);
+  }
+  if (order.size() != n) {
+    std::string stuck;
+    int shown = 0;
+    for (size_t i = 0; i < n && shown < 5; ++i) {
+      if (pending[i] == 0) continue;
+      stuck += (shown++ ? ", " : "") + node_label(graph.nodes[i], i);
+    }
+    fail(where, ": the graph has a cycle; these nodes wait on each other: ", stuck);
+  }
+  return order;
+}
+
+graph::SymShape declared_shape(const ValueInfo& info, const std::string& where) {
+  graph::SymShape shape;
+  for (size_t d = 0; d < info.shape.size(); ++d) {
+    const Dim& dim = info.shape[d];
+    if (dim.has_value) {
+      WGML_CHECK(dim.value >= 0, where, ": input '", info.name, "' declares dim ", d, " as ",
+                 dim.value);
+      shape.push_back({dim.value, ""});
+    } else {
+      // An unnamed dynamic dim gets a name of its own, so it binds independently.
+      shape.push_back({-1, dim.param.empty() ? info.name + ".dim" + std::to_string(d) : dim.param});
+    }
+  }
+  return shape;
+}
+
+}  // namespace
+
+ImportedModel import_model(const ModelProto& model, const std::string& base_dir,
+                           const std::string& where, const ProgressFn& progress) {
+  ImportedModel out;
+  out.ir_version = model.ir_version;
+  out.producer =
+      model.producer_name + (model.producer_version.empty() ? "" : " " + model.producer_version);
+  out.opsets = model.opset_imports;
+  const int64_t opset = model.default_opset();
+  WGML_CHECK(opset >= kMinOpset && opset <= kMaxOpset, where, ": the model imports opset ", opset,
+             " of the default ONNX domain; wgml supports opsets ", kMinOpset, " to ", kMaxOpset);
+  const GraphProto& g = model.graph;
+  WGML_CHECK(!g.has_sparse_initializers, where, ": sparse initializers are not supported (graph '",
+             g.name, "')");
+
+  std::map<std::string, int> histogram;
+  for (const NodeProto& node : g.nodes)
+    ++histogram[node.op_type];
+  out.op_histogram.assign(histogram.begin(), histogram.end());
+  std::sort(out.op_histogram.begin(), out.op_histogram.end(),
+            [](const auto& a, const auto& b) { return a.second > b.second; });
+
+  check_supported(g, opset, where);
+
+  graph::GraphBuilder builder(out.graph);
+  std::map<std::string, ValueId> values;
+  const size_t total = g.initializers.size() + g.nodes.size();
+  size_t done = 0;
+  for (const TensorProto& init : g.initializers) {
+    WGML_CHECK(!init.name.empty(), where, ": an initializer has no name");
+    WGML_CHECK(!values.count(init.name), where, ": initializer '", init.name, "' is defined twice");
+    values[init.name] = builder.constant(
+        to_tensor(init, base_dir, where + ": initializer '" + init.name + "'"), init.name);
+    if (progress) progress("loading weights", ++done, total);
+  }
+  for (const ValueInfo& info : g.inputs) {
+    // IR < 4 lists initializers as inputs too; the initializer is the value.
+    if (values.count(info.name)) continue;
+    WGML_CHECK(info.kind == ValueInfo::Kind::Tensor, where, ": graph input '", info.name,
+               "' is not a tensor (sequences, maps and optionals are not supported)");
+    const DType dtype = engine_dtype(info.elem_type, where + ": graph input '" + info.name + "'");
+    values[info.name] =
+        builder.input(info.name, dtype, info.has_shape, declared_shape(info, where));
+  }
+
+  std::set<std::string> known;
+  for (const auto& [name, id] : values)
+    known.insert(name);
+  const std::vector<size_t> order = topological_order(g, known, where);
+
+  for (size_t index : order) {
+    const NodeProto& node = g.nodes[index];
+    std::vector<ValueId> inputs;
+    for (const std::string& name : node.inputs)
+      inputs.push_back(name.empty() ? graph::kNoValue : values.at(name));
+    NodeContext ctx(builder, node, opset, inputs, base_dir);
+    try {
+      converter_table().find(node.op_type)->convert(ctx);
+    } catch (const std::exception& e) {
+      const std::string message = e.what();
+      if (message.rfind(ctx.source(), 0) == 0) throw Error(where + ": " + message);
+      throw Error(where + ": " + ctx.source() + ": " + message);
+    }
+    const std::vector<ValueId>& produced = ctx.outputs();
+    for (size_t o = 0; o < node.outputs.size(); ++o) {
+      const std::string& name = node.outputs[o];
+      if (name.empty()) continue;
+      WGML_CHECK(o < produced.size() && produced[o] != graph::kNoValue, where, ": ", ctx.source(),
+                 ": output ", o, " ('", name, "') is not supported by wgml");
+      values[name] = produced[o];
+      const std::string& current = builder.value(produced[o]).name;
+      if (current.rfind("v", 0) == 0 || current.rfind("const_", 0) == 0)
+        builder.rename(produced[o], name);
+    }
+    if (progress) progress("converting", ++done, total);
+  }
+
+  std::vector<ValueId> outputs;
+  std::vector<std::string> names;
+  for (const ValueInfo& info : g.outputs) {
+    const auto it = values.find(info.name);
+    WGML_CHECK(it != values.end(), where, ": graph output '", info.name,
+               "' is not computed by any node");
+    outputs.push_back(it->second);
+    names.push_back(info.name);
+  }
+  builder.set_outputs(outputs, names);
+  return out;
+}
+
+ImportedModel import_model(const std::string& path, const ProgressFn& progress) {
+  if (progress) progress("reading", 0, 1);
+  const ModelProto model = load_model_file(path);
+  if (progress) progress("reading", 1, 1);
+  return import_model(model, dirname_of(path), path, progress);
+}
+
+}  // namespace wgml::onnx

@@ -1,0 +1,84 @@
+#include "wgml/graph/graph.h"
+
+#include <algorithm>
+
+#include "wgml/core/error.h"
+#include "wgml/ops/op_table.h"
+
+namespace wgml::graph {
+
+std::string sym_shape_str(const SymShape& shape) {
+  std::string out = "[";
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (i) out += ", ";
+    out += shape[i].is_static() ? std::to_string(shape[i].value) : shape[i].symbol;
+  }
+  return out + "]";
+}
+
+Tensor evaluate_shape_op(const Shape& shape, const Attrs& attrs) {
+  if (attrs.has("numel"))
+    return Tensor::scalar(static_cast<double>(shape_numel(shape)), DType::Int64);
+  const auto rank = static_cast<int64_t>(shape.size());
+  // ONNX Shape-15: negative bounds count from the end, then both clamp to [0, rank].
+  auto clamp_bound = [rank](int64_t b) {
+    return std::clamp(b < 0 ? b + rank : b, int64_t{0}, rank);
+  };
+  const int64_t start = clamp_bound(attrs.has("start") ? attrs.i("start") : 0);
+  const int64_t end = clamp_bound(attrs.has("end") ? attrs.i("end") : rank);
+  std::vector<int64_t> dims;
+  for (int64_t i = start; i < end; ++i)
+    dims.push_back(shape[static_cast<size_t>(i)]);
+  return Tensor::from_vector(dims, {static_cast<int64_t>(dims.size())}, DType::Int64);
+}
+
+void bind_attr_inputs(const std::string& op, Attrs& attrs,
+                      const std::map<std::string, Tensor>& values, const std::string& source) {
+  const OpDef& def = op_table().get(op);
+  for (const auto& [name, tensor] : values) {
+    const AttrSpec* spec = nullptr;
+    for (const AttrSpec& s : def.attrs) {
+      if (s.name == name) spec = &s;
+    }
+    WGML_CHECK(spec != nullptr, source, ": ", op, " has no attribute '", name, "'");
+    WGML_CHECK(is_integral(tensor.dtype()) || is_floating(tensor.dtype()), source, ": attribute '",
+               name, "' of ", op, " comes from a ", tensor.dtype(), " tensor");
+    switch (spec->type) {
+      case AttrType::Int:
+        WGML_CHECK(tensor.numel() == 1, source, ": attribute '", name,
+                   "' needs one integer, the tensor holds ", tensor.numel(), " (shape ",
+                   tensor.shape(), ")");
+        attrs.set(name, tensor.to_vector<int64_t>()[0]);
+        break;
+      case AttrType::Float:
+        WGML_CHECK(tensor.numel() == 1, source, ": attribute '", name,
+                   "' needs one number, the tensor holds ", tensor.numel(), " (shape ",
+                   tensor.shape(), ")");
+        attrs.set(name, tensor.to_vector<double>()[0]);
+        break;
+      case AttrType::IntList:
+        WGML_CHECK(tensor.rank() <= 1, source, ": attribute '", name,
+                   "' needs a 1-d tensor, got shape ", tensor.shape());
+        attrs.set(name, tensor.to_vector<int64_t>());
+        break;
+      case AttrType::FloatList:
+        WGML_CHECK(tensor.rank() <= 1, source, ": attribute '", name,
+                   "' needs a 1-d tensor, got shape ", tensor.shape());
+        attrs.set(name, tensor.to_vector<double>());
+        break;
+      case AttrType::String:
+        fail(source, ": attribute '", name, "' of ", op,
+             " is a string; it cannot come from a tensor");
+    }
+  }
+}
+
+void rethrow_at(const Node& node, const std::exception& error) {
+  const std::string message = error.what();
+  // Errors already located (nested composites) keep their first location.
+  if (!node.source.empty() && message.rfind(node.source, 0) != 0)
+    throw Error(node.source + " (" + node.op + "): " + message);
+  throw Error(message);
+}
+
+}  // namespace wgml::graph

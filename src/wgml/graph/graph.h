@@ -1,0 +1,94 @@
+// The graph IR: typed values and nodes over the op table's ops, in topological order. Front ends
+// (the ONNX importer today, the lazy Tensor API and autograd later) build it with GraphBuilder;
+// the runtime's GraphExecutor runs it; the graph compiler will rewrite it.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "wgml/core/attrs.h"
+#include "wgml/core/tensor.h"
+
+namespace wgml::graph {
+
+using ValueId = int32_t;
+constexpr ValueId kNoValue = -1;  // an omitted optional input
+
+// One dimension of a shape known at load time: a number, or a symbol such as "batch" or
+// "4*batch" (dims that depend on the model's dynamic input dims), or "?" when not derivable.
+struct SymDim {
+  int64_t value = -1;  // >= 0 when static
+  std::string symbol;  // non-empty when dynamic
+  bool is_static() const { return value >= 0; }
+};
+using SymShape = std::vector<SymDim>;
+std::string sym_shape_str(const SymShape& shape);  // "[batch, 3, 224, 224]"
+
+// Where a value lives while the graph runs.
+enum class Placement : uint8_t {
+  Constant,  // known at load time (initializers, folded subgraphs): a CPU tensor in `constant`
+  Device,    // computed on the session's device
+  Host,      // computed on the CPU at run time: small shape arithmetic (Shape -> Gather -> Concat)
+};
+
+struct Value {
+  std::string name;
+  Placement placement = Placement::Device;
+  bool type_known = false;  // dtype and shape inferred (see GraphBuilder)
+  DType dtype = DType::Float32;
+  SymShape shape;
+  Tensor constant;    // Placement::Constant only
+  int producer = -1;  // index of the producing node; -1 for inputs and constants
+};
+
+// The graph-level query that yields a value's shape as an int64 vector (ONNX Shape/Size); it is
+// not an op-table entry because it reads metadata, never data. Attributes: start, end, or
+// "numel" = 1 for the element count.
+inline constexpr const char* kShapeOp = "shape";
+
+struct Node {
+  std::string op;  // an op-table name or kShapeOp
+  Attrs attrs;
+  // Attributes whose value another value of the graph computes at run time (ONNX Reshape's shape
+  // input, Slice's starts, TopK's k, ...): read from that Host value before the op runs.
+  std::map<std::string, ValueId> attr_inputs;
+  std::vector<ValueId> inputs;  // kNoValue for omitted optional inputs
+  std::vector<ValueId> outputs;
+  std::string source;  // where it came from, for messages: "ONNX Conv node 'conv1'"
+  // A node runs on the CPU at run time when its outputs are Placement::Host values.
+};
+
+struct InputSpec {
+  ValueId value = kNoValue;
+  std::string name;
+  DType dtype = DType::Float32;
+  bool shape_known = false;
+  SymShape shape;  // symbols bind per run: every dim named "batch" takes the same size
+};
+
+struct Graph {
+  std::vector<Value> values;
+  std::vector<Node> nodes;  // topological order
+  std::vector<InputSpec> inputs;
+  std::vector<ValueId> outputs;
+  std::vector<std::string> output_names;
+  // Why shape inference stopped early, if it did ("" when every value's type is known).
+  std::string inference_note;
+
+  const Value& value(ValueId id) const { return values.at(static_cast<size_t>(id)); }
+};
+
+// kShapeOp on a concrete shape: a CPU int64 tensor (ONNX Shape's start/end, or Size's numel).
+Tensor evaluate_shape_op(const Shape& shape, const Attrs& attrs);
+
+// Turns run-time values into the attributes op `op` declares (ints, floats or lists of them);
+// `source` names the node in errors.
+void bind_attr_inputs(const std::string& op, Attrs& attrs,
+                      const std::map<std::string, Tensor>& values, const std::string& source);
+
+// The op name and node origin prefixed to an error raised while running or building it.
+[[noreturn]] void rethrow_at(const Node& node, const std::exception& error);
+
+}  // namespace wgml::graph

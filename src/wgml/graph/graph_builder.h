@@ -1,0 +1,46 @@
+// GraphBuilder: appends nodes to a Graph while folding constants and inferring types.
+//
+// Every node is evaluated as it is added:
+// - all inputs constant: it runs now on the CPU and its outputs become constants (constant
+//   folding, so the Shape/Gather/Concat chains exporters emit disappear when shapes are static);
+// - all inputs constant or Host and its outputs small: a Host node (shape arithmetic on the CPU);
+// - otherwise a Device node.
+// Shape inference runs the engine's own shape rules twice on storage-less "meta" tensors, with
+// every dynamic input dim bound to a different probe size each time; dims that agree are static,
+// the others are named after the symbols they follow ("batch", "4*batch") or "?". One set of
+// shape rules thus serves inference and execution.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "wgml/graph/graph.h"
+
+namespace wgml::graph {
+
+class GraphBuilder {
+ public:
+  explicit GraphBuilder(Graph& graph);
+  ~GraphBuilder();
+
+  // A graph input; `shape_known` false when the model does not declare its rank.
+  ValueId input(const std::string& name, DType dtype, bool shape_known, const SymShape& shape);
+  ValueId constant(const Tensor& cpu_tensor, const std::string& name = "");
+  // Appends op-table op `op` (or kShapeOp) and returns all its outputs. Errors name `source`.
+  std::vector<ValueId> add(const std::string& op, const std::vector<ValueId>& inputs,
+                           Attrs attrs = {}, std::map<std::string, ValueId> attr_inputs = {},
+                           const std::string& source = "");
+  void set_outputs(const std::vector<ValueId>& outputs, const std::vector<std::string>& names);
+  void rename(ValueId id, const std::string& name);
+
+  const Value& value(ValueId id) const { return graph_.value(id); }
+  const Tensor* constant_of(ValueId id) const;  // nullptr unless Placement::Constant
+
+ private:
+  struct Probes;
+  Graph& graph_;
+  std::unique_ptr<Probes> probes_;
+};
+
+}  // namespace wgml::graph

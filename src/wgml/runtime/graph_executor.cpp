@@ -1,0 +1,226 @@
+#include "wgml/runtime/graph_executor.h"
+
+#include <map>
+#include <set>
+
+#include "wgml/core/error.h"
+#include "wgml/ops/op_table.h"
+#include "wgml/runtime/dispatch.h"
+
+namespace wgml {
+
+using graph::Placement;
+using graph::ValueId;
+
+namespace {
+
+Tensor move_to(const Tensor& t, Device& device) {
+  if (&t.device() == &device) return t;
+  const std::vector<uint8_t> bytes = t.to_bytes();
+  return Tensor::from_bytes(bytes.data(), t.shape(), t.dtype(), device);
+}
+
+}  // namespace
+
+GraphExecutor::GraphExecutor(const graph::Graph& graph, Device& device, const ProgressFn& progress)
+    : graph_(graph), device_(device), progress_(progress) {
+  const size_t n = graph.values.size();
+  device_constants_.resize(n);
+  last_use_.assign(n, -1);
+  for (size_t i = 0; i < graph.nodes.size(); ++i) {
+    const graph::Node& node = graph.nodes[i];
+    for (ValueId v : node.inputs) {
+      if (v != graph::kNoValue) last_use_[static_cast<size_t>(v)] = static_cast<int>(i);
+    }
+    for (const auto& [name, v] : node.attr_inputs)
+      last_use_[static_cast<size_t>(v)] = static_cast<int>(i);
+  }
+  for (ValueId v : graph.outputs)
+    last_use_[static_cast<size_t>(v)] = static_cast<int>(graph.nodes.size());
+  // Weights go to the device now, once; a constant only the CPU reads stays where it is.
+  std::vector<size_t> uploads;
+  for (const graph::Node& node : graph.nodes) {
+    if (!node.outputs.empty() && graph.value(node.outputs[0]).placement == Placement::Host)
+      continue;
+    for (ValueId v : node.inputs) {
+      if (v != graph::kNoValue && graph.value(v).placement == Placement::Constant)
+        uploads.push_back(static_cast<size_t>(v));
+    }
+  }
+  for (size_t i = 0; i < uploads.size(); ++i) {
+    Tensor& slot = device_constants_[uploads[i]];
+    if (!slot.defined()) slot = move_to(graph.values[uploads[i]].constant, device);
+    if (progress_) progress_(i + 1, uploads.size());
+  }
+}
+
+void GraphExecutor::check_inputs(const std::vector<Tensor>& inputs) const {
+  WGML_CHECK(inputs.size() == graph_.inputs.size(), "the model takes ", graph_.inputs.size(),
+             " input(s), got ", inputs.size());
+  std::map<std::string, std::pair<int64_t, std::string>> bound;  // symbol -> size, input
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const graph::InputSpec& spec = graph_.inputs[i];
+    const Tensor& t = inputs[i];
+    WGML_CHECK(t.defined(), "input '", spec.name, "' is missing");
+    WGML_CHECK(t.dtype() == spec.dtype, "input '", spec.name, "' must be ", spec.dtype, ", got ",
+               t.dtype());
+    if (!spec.shape_known) continue;
+    const std::string expected = graph::sym_shape_str(spec.shape);
+    WGML_CHECK(t.rank() == spec.shape.size(), "input '", spec.name, "' must have shape ", expected,
+               ", got ", t.shape(), " (rank ", t.rank(), " instead of ", spec.shape.size(), ")");
+    for (size_t d = 0; d < t.rank(); ++d) {
+      const graph::SymDim& dim = spec.shape[d];
+      const int64_t size = t.shape()[d];
+      if (dim.is_static()) {
+        WGML_CHECK(size == dim.value, "input '", spec.name, "' must have shape ", expected,
+                   ", got ", t.shape(), " (dim ", d, " is ", size, ", the model needs ", dim.value,
+                   ")");
+        continue;
+      }
+      const auto [it, fresh] = bound.emplace(dim.symbol, std::make_pair(size, spec.name));
+      WGML_CHECK(fresh || it->second.first == size, "input '", spec.name, "' has ", dim.symbol,
+                 " = ", size, " (dim ", d, ") but input '", it->second.second, "' has ", dim.symbol,
+                 " = ", it->second.first);
+    }
+  }
+}
+
+Tensor GraphExecutor::fetch(ValueId id, bool on_host, std::vector<Tensor>& values) {
+  const graph::Value& v = graph_.value(id);
+  if (v.placement == Placement::Constant) {
+    if (on_host) return v.constant;
+    Tensor& slot = device_constants_[static_cast<size_t>(id)];
+    if (!slot.defined()) slot = move_to(v.constant, device_);
+    return slot;
+  }
+  const Tensor& t = values[static_cast<size_t>(id)];
+  WGML_CHECK(t.defined(), "value '", v.name, "' was read before it was computed");
+  // Host values feeding device ops are small (shape arithmetic, index ranges).
+  return move_to(t, on_host ? cpu_device() : device_);
+}
+
+std::vector<Tensor> GraphExecutor::run(const std::vector<Tensor>& inputs) {
+  check_inputs(inputs);
+  std::vector<Tensor> values(graph_.values.size());
+  for (size_t i = 0; i < inputs.size(); ++i)
+    values[static_cast<size_t>(graph_.inputs[i].value)] = move_to(inputs[i], device_);
+
+  EagerRuntime on_device(&device_);
+  EagerRuntime on_cpu(&cpu_device());
+  const size_t count = graph_.nodes.size();
+  for (size_t n = 0; n < count; ++n) {
+    const graph::Node& node = graph_.nodes[n];
+    const bool host = graph_.value(node.outputs.at(0)).placement == Placement::Host;
+    try {
+      std::vector<Tensor> args;
+      for (ValueId v : node.inputs)
+        args.push_back(v == graph::kNoValue ? Tensor() : fetch(v, host, values));
+      Attrs attrs = node.attrs;
+      if (!node.attr_inputs.empty()) {
+        std::map<std::string, Tensor> run_time;
+        for (const auto& [name, v] : node.attr_inputs)
+          run_time[name] = fetch(v, true, values);
+        graph::bind_attr_inputs(node.op, attrs, run_time, node.source);
+      }
+      std::vector<Tensor> results;
+      if (node.op == graph::kShapeOp) {
+        results = {graph::evaluate_shape_op(args.at(0).shape(), attrs)};
+      } else {
+        results = (host ? on_cpu : on_device).call(node.op, args, attrs);
+      }
+      WGML_CHECK(results.size() >= node.outputs.size(), node.op, " returned ", results.size(),
+                 " outputs, the graph expects ", node.outputs.size());
+      for (size_t o = 0; o < node.outputs.size(); ++o) {
+        const auto out = static_cast<size_t>(node.outputs[o]);
+        if (last_use_[out] >= 0) values[out] = results[o];  // outputs nobody reads are dropped
+      }
+    } catch (const std::exception& e) {
+      graph::rethrow_at(node, e);
+    }
+    // Free what no later node reads, so peak memory follows the live values only.
+    for (ValueId v : node.inputs) {
+      if (v != graph::kNoValue && last_use_[static_cast<size_t>(v)] == static_cast<int>(n))
+        values[static_cast<size_t>(v)] = Tensor();
+    }
+    if (first_run_ && progress_) progress_(n + 1, count);
+  }
+  first_run_ = false;
+
+  std::vector<Tensor> outputs;
+  for (ValueId id : graph_.outputs)
+    outputs.push_back(fetch(id, false, values));
+  return outputs;
+}
+
+namespace {
+
+// A device that allocates nothing and runs nothing, but answers `supports` as `real` does; the
+// eager runtime then decomposes composites exactly as it would on `real` and raises at the first
+// primitive without a kernel.
+class SupportProbe final : public Device {
+ public:
+  explicit SupportProbe(Device& real) : real_(real) {}
+  std::string name() const override { return real_.name(); }
+  std::shared_ptr<Storage> allocate(size_t nbytes) override {
+    return std::make_shared<Storage>(*this, nbytes);
+  }
+  void write(Storage&, size_t, const void*, size_t) override {}
+  void read(Storage&, size_t, void*, size_t) override { fail("support probe: no data"); }
+  bool supports(const OpCall& call, const std::vector<Tensor>& inputs) const override {
+    return real_.supports(call, inputs);
+  }
+  void execute(const OpCall&, const std::vector<Tensor>&, std::vector<Tensor>&) override {}
+
+ private:
+  Device& real_;
+};
+
+}  // namespace
+
+std::vector<std::string> unsupported_on(const graph::Graph& graph, Device& device) {
+  SupportProbe probe(device);
+  EagerRuntime runtime(&probe);
+  std::map<std::string, std::set<std::string>> missing;  // message -> node sources
+  for (const graph::Node& node : graph.nodes) {
+    if (node.op == graph::kShapeOp || !node.attr_inputs.empty()) continue;
+    if (graph.value(node.outputs.at(0)).placement == Placement::Host) continue;
+    std::vector<Tensor> args;
+    bool known = true;
+    for (ValueId v : node.inputs) {
+      if (v == graph::kNoValue) {
+        args.emplace_back();
+        continue;
+      }
+      const graph::Value& value = graph.value(v);
+      known = known && value.type_known;
+      Shape shape;
+      for (const graph::SymDim& d : value.shape)
+        shape.push_back(d.is_static() ? d.value : 1);
+      args.push_back(Tensor::empty(shape, value.dtype, probe));
+    }
+    if (!known) continue;
+    try {
+      runtime.call(node.op, args, node.attrs);
+    } catch (const Error& e) {
+      const std::string message = e.what();
+      if (message.find("has no kernel") != std::string::npos)
+        missing[message].insert(node.source.empty() ? node.op : node.source);
+    }
+  }
+  std::vector<std::string> lines;
+  for (const auto& [message, nodes] : missing) {
+    std::string line = message + " — used by " + std::to_string(nodes.size()) + " node(s): ";
+    size_t shown = 0;
+    for (const std::string& n : nodes) {
+      if (shown == 3) {
+        line += ", ...";
+        break;
+      }
+      line += (shown++ ? ", " : "") + n;
+    }
+    lines.push_back(line);
+  }
+  return lines;
+}
+
+}  // namespace wgml
