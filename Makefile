@@ -22,10 +22,8 @@ build: configure
 test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
 
-demo:
-	@echo "make demo runs an exported EfficientNet-B0 with 'wgml run'; it arrives with the ONNX"
-	@echo "import issue and is not built yet. Run 'make test' to build and check every op."
-	@exit 1
+demo: build
+	@bash scripts/demo.sh $(BUILD_DIR)
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.h')

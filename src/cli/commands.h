@@ -11,5 +11,7 @@ namespace wgml::cli {
 
 int devices_command(const std::vector<std::string>& args);
 int bench_command(const std::vector<std::string>& args);
+int run_command(const std::vector<std::string>& args);
+int info_command(const std::vector<std::string>& args);
 
 }  // namespace wgml::cli

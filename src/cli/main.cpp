@@ -1,4 +1,4 @@
-// wgml: the command line. `wgml devices`, `wgml bench matmul|ops`; ONNX `run` and `info` follow.
+// wgml: the command line. `wgml run|info MODEL.onnx`, `wgml devices`, `wgml bench matmul|ops`.
 #include <iostream>
 
 #include "cli/commands.h"
@@ -7,6 +7,8 @@ namespace {
 
 const char* kUsage =
     "usage: wgml <command> [options]\n"
+    "  run MODEL.onnx [options] run an ONNX model on a device (--help for options)\n"
+    "  info MODEL.onnx          inputs, outputs, ops, and what each device cannot run\n"
     "  devices                  list the WebGPU adapters and the one wgml uses\n"
     "  bench matmul [options]   matmul GFLOPS on a device (--help for options)\n"
     "  bench ops [options]      per-op micro-benchmarks (GB/s, GFLOPS)\n";
@@ -21,6 +23,8 @@ int main(int argc, char** argv) {
   const std::string command = argv[1];
   const std::vector<std::string> args(argv + 2, argv + argc);
   try {
+    if (command == "run") return wgml::cli::run_command(args);
+    if (command == "info") return wgml::cli::info_command(args);
     if (command == "devices") return wgml::cli::devices_command(args);
     if (command == "bench") return wgml::cli::bench_command(args);
     if (command == "help" || command == "--help" || command == "-h") {

@@ -68,6 +68,8 @@ def conv_transpose_ref(attrs):
                     - target
                 half = int(total / 2)  # C++ division (ONNX Runtime): toward zero
                 bgn = half if mode == "SAME_UPPER" else total - half
+                if total < 0:  # an output beyond the input's reach grows at the end only
+                    bgn = 0
                 begins.append(bgn)
                 ends.append(total - bgn)
         # Unpadded transpose conv, then output_padding appends zeros and pads crop (F.pad with

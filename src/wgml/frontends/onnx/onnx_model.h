@@ -149,7 +149,7 @@ TensorProto load_tensor_file(const std::string& path);  // a serialized TensorPr
 // Engine-free checks of a TensorProto (the parser and its fuzz target use them without Tensor).
 // Bytes per element in raw_data (complex counts both parts); 0 for string and unknown types.
 size_t elem_type_size(int32_t elem_type);
-// The element count of `dims`; negative dims or a count beyond 2^59 raise naming `what`.
+// The element count of `dims`; negative dims or a count beyond 2^58 raise naming `what`.
 int64_t checked_numel(const std::vector<int64_t>& dims, const std::string& what);
 // Checks that the tensor's data is where its type says (raw_data, the typed field that belongs to
 // data_type, or external "location"/"offset"/"length" entries) and holds exactly numel elements;

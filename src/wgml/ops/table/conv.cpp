@@ -103,11 +103,16 @@ void conv_window(const OpCall& call, const Shape& x, const Shape& w, Ints* strid
       (*pads_end)[d] = total - (*pads_begin)[d];
     }
     if (transpose && (same || !output_shape.empty())) {
-      // ONNX's rule: SAME makes the output in * stride; the pads make up the difference (negative
-      // when the output outgrows the input's reach; halved toward zero as ONNX Runtime does).
+      // ONNX's rule: SAME makes the output in * stride; the pads make up the difference. An
+      // output beyond the input's reach grows at the end only (a negative end pad), as ONNX
+      // Runtime clamps the total at 0 and ONNX's test_convtranspose_output_shape expects.
       const int64_t out = output_shape.empty() ? in * stride : output_shape[d];
       const int64_t total = (stride * (in - 1)) + output_padding[d] + extent - out;
-      (*pads_begin)[d] = auto_pad == "SAME_UPPER" ? total / 2 : total - (total / 2);
+      if (total < 0) {
+        (*pads_begin)[d] = 0;
+      } else {
+        (*pads_begin)[d] = auto_pad == "SAME_UPPER" ? total / 2 : total - (total / 2);
+      }
       (*pads_end)[d] = total - (*pads_begin)[d];
     }
   }

@@ -1,0 +1,93 @@
+// `wgml info MODEL.onnx`: what a model is (producer, opsets, inputs and outputs with symbolic
+// shapes, ONNX ops) and what each device cannot run of it.
+#include <iostream>
+
+#include "cli/commands.h"
+#include "cli/progress.h"
+#include "wgml/devices/webgpu/webgpu_device.h"
+#include "wgml/frontends/onnx/onnx_importer.h"
+#include "wgml/runtime/graph_executor.h"
+
+namespace wgml::cli {
+
+namespace {
+
+std::string value_type(const graph::Graph& graph, graph::ValueId id) {
+  const graph::Value& v = graph.value(id);
+  if (!v.type_known) return "(type not inferred)";
+  return str_cat(v.dtype, " ", graph::sym_shape_str(v.shape));
+}
+
+void print_device_support(const graph::Graph& graph, Device& device, const std::string& label) {
+  const std::vector<std::string> missing = unsupported_on(graph, device);
+  if (missing.empty()) {
+    std::cout << label << ": runs every node\n";
+    return;
+  }
+  std::cout << label << ": cannot run " << missing.size() << " op(s):\n";
+  for (const std::string& line : missing)
+    std::cout << "  " << line << "\n";
+}
+
+}  // namespace
+
+int info_command(const std::vector<std::string>& args) {
+  if (args.size() != 1 || args[0].rfind("--", 0) == 0) {
+    std::cerr << "usage: wgml info MODEL.onnx\n";
+    return 2;
+  }
+  Progress progress;
+  const onnx::ImportedModel model =
+      onnx::import_model(args[0], [&](const std::string& stage, size_t done, size_t total) {
+        progress.update(stage, done, total);
+      });
+  progress.finish();
+  const graph::Graph& graph = model.graph;
+
+  std::cout << "model: " << args[0] << "\n"
+            << "ir version " << model.ir_version << ", producer "
+            << (model.producer.empty() ? "(not recorded)" : model.producer) << "\n"
+            << "opsets:";
+  for (const onnx::OpsetImport& opset : model.opsets)
+    std::cout << " " << (opset.domain.empty() ? "ai.onnx" : opset.domain) << " " << opset.version;
+  std::cout << "\ninputs:\n";
+  for (const graph::InputSpec& in : graph.inputs)
+    std::cout << "  " << in.name << ": " << in.dtype << " "
+              << (in.shape_known ? graph::sym_shape_str(in.shape) : "(shape not declared)") << "\n";
+  std::cout << "outputs:\n";
+  for (size_t i = 0; i < graph.outputs.size(); ++i)
+    std::cout << "  " << graph.output_names.at(i) << ": " << value_type(graph, graph.outputs[i])
+              << "\n";
+  if (!graph.inference_note.empty())
+    std::cout << "shape inference stopped early: " << graph.inference_note << "\n";
+
+  int onnx_nodes = 0;
+  for (const auto& [op, count] : model.op_histogram)
+    onnx_nodes += count;
+  std::cout << "ONNX ops (" << onnx_nodes << " nodes):";
+  for (const auto& [op, count] : model.op_histogram)
+    std::cout << " " << op << " " << count;
+  size_t host_nodes = 0, constants = 0, constant_bytes = 0;
+  for (const graph::Node& node : graph.nodes)
+    host_nodes += graph.value(node.outputs.at(0)).placement == graph::Placement::Host;
+  for (const graph::Value& v : graph.values) {
+    if (v.placement != graph::Placement::Constant) continue;
+    ++constants;
+    constant_bytes += static_cast<size_t>(v.constant.numel()) * dtype_size(v.constant.dtype());
+  }
+  std::cout << "\nwgml graph: " << graph.nodes.size() << " nodes (" << host_nodes
+            << " of them shape arithmetic on the host), " << constants << " constants ("
+            << (constant_bytes + 512 * 1024) / (1024 * 1024) << " MiB)\n";
+
+  print_device_support(graph, cpu_device(), "cpu");
+  WebGpuDevice* webgpu = nullptr;
+  try {
+    webgpu = &webgpu_device();
+  } catch (const Error& e) {
+    std::cout << "webgpu: unavailable (" << e.what() << ")\n";
+  }
+  if (webgpu) print_device_support(graph, *webgpu, "webgpu (" + webgpu->adapter().summary() + ")");
+  return 0;
+}
+
+}  // namespace wgml::cli

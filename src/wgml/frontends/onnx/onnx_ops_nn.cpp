@@ -1,0 +1,860 @@
+// Converters for ONNX's neural-network ops: convolutions, pools, normalizations, softmax family,
+// MatMul/Gemm and quantization. Each follows the op's spec for opsets 7..21 (the model's opset
+// picks the form), mapping onto an engine op where one matches and composing from engine ops
+// where none does. The recurrent ops live in onnx_ops_rnn.cpp, Einsum in onnx_einsum.cpp.
+#include "wgml/frontends/onnx/onnx_ops_nn.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "wgml/core/error.h"
+
+namespace wgml::onnx {
+
+namespace {
+
+using graph::kNoValue;
+
+// --- small helpers shared by the converters below
+
+// True when the node lists output `i` under a name (ONNX omits optional outputs with "").
+bool wants_output(const NodeContext& ctx, size_t i) {
+  const std::vector<std::string>& outs = ctx.node().outputs;
+  return i < outs.size() && !outs[i].empty();
+}
+
+// The value's rank, raising naming the node when inference could not tell it.
+int64_t known_rank(const NodeContext& ctx, ValueId v, const std::string& what) {
+  const int64_t r = ctx.rank(v);
+  if (r < 0) ctx.fail_here("the rank of " + what + " is not known when the model loads");
+  return r;
+}
+
+// The size of dim `axis` of `v` when static, else -1.
+int64_t static_dim(const NodeContext& ctx, ValueId v, int64_t axis) {
+  const graph::SymShape* shape = ctx.shape(v);
+  if (shape == nullptr || axis < 0 || axis >= static_cast<int64_t>(shape->size())) return -1;
+  return (*shape)[static_cast<size_t>(axis)].value;
+}
+
+// The value's whole shape when every dim is static.
+bool static_shape(const NodeContext& ctx, ValueId v, Ints* out) {
+  const graph::SymShape* shape = ctx.shape(v);
+  if (shape == nullptr) return false;
+  out->clear();
+  for (const graph::SymDim& d : *shape) {
+    if (!d.is_static()) return false;
+    out->push_back(d.value);
+  }
+  return true;
+}
+
+int64_t normalize(const NodeContext& ctx, int64_t axis, int64_t rank, const std::string& what) {
+  const int64_t a = axis < 0 ? axis + rank : axis;
+  if (a < 0 || a >= rank) {
+    ctx.fail_here(str_cat(what, " ", axis, " is out of range for rank ", rank));
+  }
+  return a;
+}
+
+// Reshapes `v` to the shape of `like`: a constant shape when static, else read at run time.
+ValueId reshape_like(NodeContext& ctx, ValueId v, ValueId like) {
+  Ints shape;
+  if (static_shape(ctx, like, &shape)) return ctx.op1("reshape", {v}, {{"shape", shape}});
+  return ctx.op1("reshape", {v}, {}, {{"shape", ctx.shape_of(like)}});
+}
+
+// `v` in dtype `to` (no node when it already is).
+ValueId cast_to(NodeContext& ctx, ValueId v, DType to) {
+  if (ctx.dtype(v) == to) return v;
+  return ctx.op1("cast", {v}, {{"dtype", std::string(dtype_name(to))}});
+}
+
+Attrs reduce_keep(const Ints& axes) {
+  return {{"axes", axes}, {"keepdims", int64_t{1}}};
+}
+
+Ints axes_from(int64_t first, int64_t rank) {
+  Ints axes;
+  for (int64_t d = first; d < rank; ++d)
+    axes.push_back(d);
+  return axes;
+}
+
+// Copies the window attributes the node sets (conv and pools share their names with the engine);
+// auto_pad "" counts as NOTSET, and pads are dropped under another auto_pad, which ONNX ignores
+// them for.
+Attrs window_attrs(const NodeContext& ctx, const std::vector<std::string>& int_lists) {
+  Attrs attrs;
+  std::string auto_pad = ctx.attr_string("auto_pad", "NOTSET");
+  if (auto_pad.empty()) auto_pad = "NOTSET";
+  attrs.set("auto_pad", auto_pad);
+  for (const std::string& name : int_lists) {
+    if (!ctx.has_attr(name)) continue;
+    if (name == "pads" && auto_pad != "NOTSET") continue;
+    attrs.set(name, ctx.attr_ints(name));
+  }
+  return attrs;
+}
+
+// --- convolution
+
+Attrs conv_attrs(const NodeContext& ctx) {
+  Attrs attrs = window_attrs(ctx, {"dilations", "kernel_shape", "pads", "strides"});
+  attrs.set("group", ctx.attr_int("group", 1));
+  return attrs;
+}
+
+void convert_conv(NodeContext& ctx) {
+  ctx.set_outputs(
+      {ctx.op1("conv", {ctx.input(0), ctx.input(1), ctx.optional_input(2)}, conv_attrs(ctx))});
+}
+
+void convert_conv_transpose(NodeContext& ctx) {
+  Attrs attrs = window_attrs(
+      ctx, {"dilations", "kernel_shape", "pads", "strides", "output_padding", "output_shape"});
+  attrs.set("group", ctx.attr_int("group", 1));
+  ctx.set_outputs(
+      {ctx.op1("conv_transpose", {ctx.input(0), ctx.input(1), ctx.optional_input(2)}, attrs)});
+}
+
+// --- pooling
+
+// MaxPool's Indices output: the flat position in X of each window's (first) maximum, composed
+// for static shapes. Every kernel offset gives one strided slice of X padded with -inf (in
+// float32, exact for every MaxPool type); argmax over the stacked slices picks the offset, which
+// a small table turns back into coordinates. storage_order 1 counts positions column-major.
+ValueId max_pool_indices(NodeContext& ctx, ValueId x, const Shape& out_shape) {
+  Ints in_shape;
+  if (!static_shape(ctx, x, &in_shape)) {
+    ctx.fail_here("the Indices output needs the shape of X when the model loads");
+  }
+  const size_t spatial = in_shape.size() - 2;
+  const Ints kernel = ctx.required_ints("kernel_shape");
+  const Ints strides = ctx.attr_ints("strides", Ints(spatial, 1));
+  const Ints dilations = ctx.attr_ints("dilations", Ints(spatial, 1));
+  Ints pads = ctx.attr_ints("pads", Ints(2 * spatial, 0));
+  std::string auto_pad = ctx.attr_string("auto_pad", "NOTSET");
+  if (kernel.size() != spatial || strides.size() != spatial || dilations.size() != spatial ||
+      pads.size() != 2 * spatial) {
+    ctx.fail_here("kernel_shape, strides, dilations and pads need one value per spatial axis");
+  }
+  Ints pad_begin(spatial), pad_end(spatial);
+  for (size_t d = 0; d < spatial; ++d) {
+    const int64_t in = in_shape[d + 2], s = strides[d];
+    const int64_t extent = dilations[d] * (kernel[d] - 1) + 1;
+    pad_begin[d] = auto_pad == "VALID" ? 0 : pads[d];
+    if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
+      const int64_t total = std::max<int64_t>(0, ((in + s - 1) / s - 1) * s + extent - in);
+      pad_begin[d] = auto_pad == "SAME_UPPER" ? total / 2 : total - total / 2;
+    }
+    // Enough at the end for the last window, ceil_mode's included.
+    const int64_t last = (out_shape[d + 2] - 1) * s - pad_begin[d] + extent - 1;
+    pad_end[d] = std::max<int64_t>(0, last - (in - 1));
+  }
+  Ints pad_all(2 * spatial + 4, 0);
+  for (size_t d = 0; d < spatial; ++d) {
+    pad_all[d + 2] = pad_begin[d];
+    pad_all[d + spatial + 4] = pad_end[d];
+  }
+  const ValueId padded =
+      ctx.op1("pad", {cast_to(ctx, x, DType::Float32)},
+              {{"pads", pad_all}, {"value", -std::numeric_limits<double>::infinity()}});
+  // One candidate per kernel offset (row-major over the kernel, so ties go to the first).
+  int64_t offsets = 1;
+  for (int64_t k : kernel)
+    offsets *= k;
+  std::vector<ValueId> candidates;
+  std::vector<Ints> offset_of(spatial);  // offset_of[d][k]: kernel index along d of offset k
+  for (int64_t k = 0; k < offsets; ++k) {
+    Ints starts, ends, axes;
+    Ints at(spatial);
+    int64_t rest = k;
+    for (size_t d = spatial; d-- > 0;) {
+      at[d] = rest % kernel[d];
+      rest /= kernel[d];
+    }
+    for (size_t d = 0; d < spatial; ++d) {
+      offset_of[d].push_back(at[d]);
+      const int64_t start = at[d] * dilations[d];
+      starts.push_back(start);
+      ends.push_back(start + (out_shape[d + 2] - 1) * strides[d] + 1);
+      axes.push_back(static_cast<int64_t>(d + 2));
+    }
+    const ValueId slice =
+        ctx.op1("slice", {padded},
+                {{"starts", starts}, {"ends", ends}, {"axes", axes}, {"steps", strides}});
+    candidates.push_back(ctx.op1("unsqueeze", {slice}, {{"axes", Ints{0}}}));
+  }
+  const ValueId stacked = candidates.size() == 1
+                              ? candidates[0]
+                              : ctx.op1("concat", candidates, {{"axis", int64_t{0}}});
+  const ValueId best =
+      ctx.op1("argmax", {stacked}, {{"axis", int64_t{0}}, {"keepdims", int64_t{0}}});
+  // Position strides inside one [spatial...] plane, then each (n, c) plane's offset.
+  const bool column_major = ctx.attr_int("storage_order", 0) != 0;
+  Ints plane_stride(spatial, 1);
+  int64_t plane = 1;
+  for (size_t i = 0; i < spatial; ++i) {
+    const size_t d = column_major ? i : spatial - 1 - i;
+    plane_stride[d] = plane;
+    plane *= in_shape[d + 2];
+  }
+  const auto int64_const = [&](const Ints& values, const Shape& shape) {
+    return ctx.constant_value(Tensor::from_vector(values, shape, DType::Int64));
+  };
+  const int64_t planes = in_shape[0] * in_shape[1];
+  Ints plane_offsets;
+  for (int64_t i = 0; i < planes; ++i)
+    plane_offsets.push_back(i * plane);
+  Shape base_shape = {in_shape[0], in_shape[1]};
+  base_shape.insert(base_shape.end(), spatial, 1);
+  ValueId index = int64_const(plane_offsets, base_shape);
+  for (size_t d = 0; d < spatial; ++d) {
+    // (o * stride - pad_begin + kernel index * dilation) * plane stride, as [out_d, 1, ...].
+    Ints window_start;
+    for (int64_t o = 0; o < out_shape[d + 2]; ++o)
+      window_start.push_back(o * strides[d] - pad_begin[d]);
+    Shape column(spatial - d, 1);
+    column[0] = out_shape[d + 2];
+    Ints step = offset_of[d];
+    for (int64_t& v : step)
+      v *= dilations[d];
+    const ValueId pos = ctx.op1(
+        "add", {int64_const(window_start, column),
+                ctx.op1("gather", {int64_const(step, {offsets}), best}, {{"axis", int64_t{0}}})});
+    index =
+        ctx.op1("add", {index, ctx.op1("mul", {pos, ctx.scalar(static_cast<double>(plane_stride[d]),
+                                                               DType::Int64)})});
+  }
+  return index;
+}
+
+void convert_max_pool(NodeContext& ctx) {
+  Attrs attrs = window_attrs(ctx, {"kernel_shape", "strides", "pads", "dilations"});
+  if (!ctx.has_attr("kernel_shape")) ctx.fail_here("attribute 'kernel_shape' is required");
+  attrs.set("ceil_mode", ctx.attr_int("ceil_mode", 0));
+  const ValueId values = ctx.op1("max_pool", {ctx.input(0)}, attrs);
+  if (!wants_output(ctx, 1)) {
+    ctx.set_outputs({values});
+    return;
+  }
+  Ints out_shape;
+  if (!static_shape(ctx, values, &out_shape)) {
+    ctx.fail_here("the Indices output needs the shape of X when the model loads");
+  }
+  ctx.set_outputs({values, max_pool_indices(ctx, ctx.input(0), out_shape)});
+}
+
+void convert_average_pool(NodeContext& ctx) {
+  Attrs attrs = window_attrs(ctx, {"kernel_shape", "strides", "pads", "dilations"});
+  if (!ctx.has_attr("kernel_shape")) ctx.fail_here("attribute 'kernel_shape' is required");
+  attrs.set("ceil_mode", ctx.attr_int("ceil_mode", 0));
+  attrs.set("count_include_pad", ctx.attr_int("count_include_pad", 0));
+  ctx.set_outputs({ctx.op1("avg_pool", {ctx.input(0)}, attrs)});
+}
+
+// MaxUnpool: zeros of the output's shape with X's values scattered to the flat positions in I
+// (MaxPool's Indices). The shape is output_shape when given, else each spatial size grows back
+// to (in - 1) * stride + kernel - pads.
+void convert_max_unpool(NodeContext& ctx) {
+  const ValueId x = ctx.input(0);
+  const ValueId indices = ctx.input(1);
+  Attrs shape_attr;
+  std::map<std::string, ValueId> shape_input;
+  if (ctx.has_input(2)) {
+    if (ctx.constant(2) != nullptr) {
+      shape_attr.set("shape", ctx.constant_ints(2));
+    } else {
+      shape_input["shape"] = cast_to(ctx, ctx.input(2), DType::Int64);
+    }
+  } else {
+    const Ints kernel = ctx.required_ints("kernel_shape");
+    const size_t spatial = kernel.size();
+    const Ints strides = ctx.attr_ints("strides", Ints(spatial, 1));
+    const Ints pads = ctx.attr_ints("pads", Ints(2 * spatial, 0));
+    if (strides.size() != spatial || pads.size() != 2 * spatial) {
+      ctx.fail_here("strides and pads need one value per spatial axis (pads two)");
+    }
+    Ints sizes;
+    for (size_t d = 0; d < spatial; ++d) {
+      const int64_t in = static_dim(ctx, x, static_cast<int64_t>(d + 2));
+      if (in < 0) ctx.fail_here("the spatial sizes of X must be known when the model loads");
+      sizes.push_back((in - 1) * strides[d] + kernel[d] - pads[d] - pads[d + spatial]);
+    }
+    shape_input["shape"] =
+        ctx.op1("concat",
+                {ctx.shape_of(x, 0, 2), ctx.constant_value(Tensor::from_vector(
+                                            sizes, {static_cast<int64_t>(spatial)}, DType::Int64))},
+                {{"axis", int64_t{0}}});
+  }
+  const ValueId zeros = ctx.op1("expand", {ctx.scalar(0, ctx.dtype(x))}, shape_attr, shape_input);
+  const ValueId flat = ctx.op1("reshape", {zeros}, {{"shape", Ints{-1}}});
+  const ValueId scattered =
+      ctx.op1("scatter_nd", {flat, ctx.op1("reshape", {indices}, {{"shape", Ints{-1, 1}}}),
+                             ctx.op1("reshape", {x}, {{"shape", Ints{-1}}})});
+  ctx.set_outputs({reshape_like(ctx, scattered, zeros)});
+}
+
+// |x|^p elementwise, and its inverse root, with the cheap forms for p = 1 and 2.
+ValueId abs_pow(NodeContext& ctx, ValueId x, int64_t p) {
+  if (p == 2) return ctx.op1("square", {x});
+  const ValueId a = ctx.op1("abs", {x});
+  if (p == 1) return a;
+  return ctx.op1("pow", {a, ctx.scalar(static_cast<double>(p), ctx.dtype(x))});
+}
+
+ValueId root(NodeContext& ctx, ValueId s, int64_t p) {
+  if (p == 2) return ctx.op1("sqrt", {s});
+  if (p == 1) return s;
+  return ctx.op1("pow", {s, ctx.scalar(1.0 / static_cast<double>(p), ctx.dtype(s))});
+}
+
+int64_t lp_order(const NodeContext& ctx) {
+  const int64_t p = ctx.attr_int("p", 2);
+  if (p < 1) ctx.fail_here(str_cat("p ", p, " must be >= 1"));
+  return p;
+}
+
+// LpPool: (sum over each window of |x|^p)^(1/p). The window sums are a depthwise convolution
+// with a kernel of ones, which pads with zeros, strides, dilates and auto-pads as LpPool does.
+void convert_lp_pool(NodeContext& ctx) {
+  const ValueId x = ctx.input(0);
+  const int64_t p = lp_order(ctx);
+  const Ints kernel = ctx.required_ints("kernel_shape");
+  const int64_t rank = known_rank(ctx, x, "X");
+  if (static_cast<int64_t>(kernel.size()) != rank - 2) {
+    ctx.fail_here(str_cat("kernel_shape ", kernel, " needs one value per spatial axis of X (rank ",
+                          rank, ")"));
+  }
+  const int64_t channels = static_dim(ctx, x, 1);
+  if (channels < 0) ctx.fail_here("the channel count of X must be known when the model loads");
+  Attrs attrs = window_attrs(ctx, {"strides", "pads", "dilations"});
+  const size_t spatial = kernel.size();
+  // ceil_mode (opset 18) keeps a last partial window: pad the ends with zeros until it is whole.
+  if (ctx.attr_int("ceil_mode", 0) != 0 && attrs.s("auto_pad") == "NOTSET") {
+    Ints in_shape;
+    if (!static_shape(ctx, x, &in_shape)) {
+      ctx.fail_here("ceil_mode needs the spatial sizes of X when the model loads");
+    }
+    Ints pads = ctx.attr_ints("pads", Ints(2 * spatial, 0));
+    const Ints strides = ctx.attr_ints("strides", Ints(spatial, 1));
+    const Ints dilations = ctx.attr_ints("dilations", Ints(spatial, 1));
+    if (pads.size() != 2 * spatial || strides.size() != spatial || dilations.size() != spatial) {
+      ctx.fail_here("pads, strides and dilations need one value per spatial axis (pads two)");
+    }
+    for (size_t d = 0; d < spatial; ++d) {
+      const int64_t padded = in_shape[d + 2] + pads[d] + pads[d + spatial];
+      const int64_t extent = dilations[d] * (kernel[d] - 1) + 1;
+      const int64_t room = padded - extent;
+      if (room < 0) continue;  // the engine reports the kernel that does not fit
+      int64_t out = (room + strides[d] - 1) / strides[d] + 1;
+      // As the other pools: a last window must start inside the input or its begin padding.
+      if ((out - 1) * strides[d] >= in_shape[d + 2] + pads[d]) --out;
+      const int64_t need = (out - 1) * strides[d] + extent - padded;
+      if (need > 0) pads[d + spatial] += need;
+    }
+    attrs.set("pads", pads);
+  }
+  attrs.set("group", channels);
+  Shape w_shape = {channels, 1};
+  w_shape.insert(w_shape.end(), kernel.begin(), kernel.end());
+  const DType dtype = ctx.dtype(x);
+  const ValueId ones = ctx.op1("expand", {ctx.scalar(1.0, dtype)},
+                               {{"shape", Ints(w_shape.begin(), w_shape.end())}});
+  const ValueId sums = ctx.op1("conv", {abs_pow(ctx, x, p), ones, kNoValue}, attrs);
+  ctx.set_outputs({root(ctx, sums, p)});
+}
+
+void convert_global_lp_pool(NodeContext& ctx) {
+  const ValueId x = ctx.input(0);
+  const int64_t p = lp_order(ctx);
+  const int64_t rank = known_rank(ctx, x, "X");
+  if (rank < 3) ctx.fail_here("X must be [N, C, D1, ...] with a spatial axis");
+  const Ints axes = axes_from(2, rank);
+  const ValueId s = ctx.op1("sum", {abs_pow(ctx, x, p)}, reduce_keep(axes));
+  ctx.set_outputs({root(ctx, s, p)});
+}
+
+// --- normalization
+
+// (x - mean) * rsqrt(var + epsilon) over `axes` (biased variance), with mean and inv_std kept.
+struct Standardized {
+  ValueId y, mean, inv_std;
+};
+Standardized standardize(NodeContext& ctx, ValueId x, const Ints& axes, double epsilon) {
+  const ValueId mean = ctx.op1("mean", {x}, reduce_keep(axes));
+  const ValueId d = ctx.op1("sub", {x, mean});
+  const ValueId var = ctx.op1("mean", {ctx.op1("square", {d})}, reduce_keep(axes));
+  const ValueId inv_std =
+      ctx.op1("rsqrt", {ctx.op1("add", {var, ctx.scalar(epsilon, ctx.dtype(var))})});
+  return {ctx.op1("mul", {d, inv_std}), mean, inv_std};
+}
+
+void convert_batch_norm(NodeContext& ctx) {
+  if (ctx.opset() >= 14 && ctx.attr_int("training_mode", 0) != 0) {
+    ctx.fail_here("training_mode=1 is not supported (wgml runs inference only)");
+  }
+  for (size_t o = 1; o < ctx.node().outputs.size(); ++o) {
+    if (wants_output(ctx, o)) {
+      ctx.fail_here("output " + std::to_string(o) + " ('" + ctx.node().outputs[o] +
+                    "') is a training statistic; wgml runs the inference form only");
+    }
+  }
+  const ValueId x = ctx.input(0);
+  const DType dtype = ctx.dtype(x);
+  // From opset 15 the statistics may have another float type than X.
+  std::vector<ValueId> params;
+  for (size_t i = 1; i <= 4; ++i)
+    params.push_back(cast_to(ctx, ctx.input(i), dtype));
+  const double epsilon = ctx.attr_float("epsilon", 1e-5);
+  // Opset 7's spatial=0 keeps statistics per channel and position: [C, D1, ...].
+  if (ctx.opset() < 9 && ctx.attr_int("spatial", 1) == 0) {
+    const ValueId inv_std =
+        ctx.op1("rsqrt", {ctx.op1("add", {params[3], ctx.scalar(epsilon, dtype)})});
+    const ValueId gain = ctx.op1("mul", {params[0], inv_std});
+    const ValueId centered = ctx.op1("sub", {x, params[2]});
+    ctx.set_outputs({ctx.op1("add", {ctx.op1("mul", {centered, gain}), params[1]})});
+    return;
+  }
+  ctx.set_outputs({ctx.op1("batch_norm", {x, params[0], params[1], params[2], params[3]},
+                           {{"epsilon", epsilon}})});
+}
+
+void convert_instance_norm(NodeContext& ctx) {
+  ctx.set_outputs({ctx.op1("instance_norm", {ctx.input(0), ctx.input(1), ctx.input(2)},
+                           {{"epsilon", ctx.attr_float("epsilon", 1e-5)}})});
+}
+
+// The engine dtype of a stash_type attribute (float32 or float16 here).
+DType stash_dtype(const NodeContext& ctx) {
+  const int64_t stash = ctx.attr_int("stash_type", 1);
+  if (stash == static_cast<int64_t>(ElemType::Float)) return DType::Float32;
+  if (stash == static_cast<int64_t>(ElemType::Float16)) return DType::Float16;
+  ctx.fail_here(str_cat("stash_type ", stash, " (", elem_type_name(static_cast<int32_t>(stash)),
+                        ") is not supported; wgml computes statistics in float32 or float16"));
+}
+
+void convert_layer_norm(NodeContext& ctx) {
+  const ValueId x = ctx.input(0);
+  const double epsilon = ctx.attr_float("epsilon", 1e-5);
+  const int64_t axis = ctx.attr_int("axis", -1);
+  const DType stash = stash_dtype(ctx);
+  if (!wants_output(ctx, 1) && !wants_output(ctx, 2)) {
+    // The engine computes in float32 whatever X is, at least stash_type's precision.
+    ctx.set_outputs({ctx.op1("layer_norm", {x, ctx.input(1), ctx.optional_input(2)},
+                             {{"axis", axis}, {"epsilon", epsilon}})});
+    return;
+  }
+  // Mean and InvStdDev wanted: the stages spelled out, the first in float32.
+  const int64_t rank = known_rank(ctx, x, "X");
+  const int64_t first = axis < 0 ? axis + rank : axis;
+  if (first < 0 || first >= rank) ctx.fail_here(str_cat("axis ", axis, " is out of range for X"));
+  const DType dtype = ctx.dtype(x);
+  const Standardized s =
+      standardize(ctx, cast_to(ctx, x, DType::Float32), axes_from(first, rank), epsilon);
+  ValueId y = ctx.op1("mul", {cast_to(ctx, s.y, dtype), ctx.input(1)});
+  if (ctx.has_input(2)) y = ctx.op1("add", {y, ctx.input(2)});
+  ctx.set_outputs({y, cast_to(ctx, s.mean, stash), cast_to(ctx, s.inv_std, stash)});
+}
+
+void convert_group_norm(NodeContext& ctx) {
+  const ValueId x = ctx.input(0);
+  const int64_t groups = ctx.required_int("num_groups");
+  const double epsilon = ctx.attr_float("epsilon", 1e-5);
+  stash_dtype(ctx);  // validates stash_type (21); the statistics are computed in float32
+  if (ctx.opset() >= 21) {
+    ctx.set_outputs({ctx.op1("group_norm", {x, ctx.input(1), ctx.input(2)},
+                             {{"num_groups", groups}, {"epsilon", epsilon}})});
+    return;
+  }
+  // Opset 18: scale and bias hold one value per group, applied to the grouped [N, G, rest];
+  // the statistics in float32 as the engine's norms compute them.
+  if (groups <= 0) ctx.fail_here(str_cat("num_groups ", groups, " must be positive"));
+  const ValueId grouped = ctx.op1("reshape", {cast_to(ctx, x, DType::Float32)},
+                                  {{"shape", Ints{0, groups, -1}}, {"allowzero", int64_t{0}}});
+  const ValueId y = cast_to(ctx, standardize(ctx, grouped, {2}, epsilon).y, ctx.dtype(x));
+  const Attrs column = {{"shape", Ints{groups, 1}}};
+  const ValueId scaled = ctx.op1("mul", {y, ctx.op1("reshape", {ctx.input(1)}, column)});
+  const ValueId shifted = ctx.op1("add", {scaled, ctx.op1("reshape", {ctx.input(2)}, column)});
+  ctx.set_outputs({reshape_like(ctx, shifted, x)});
+}
+
+// MeanVarianceNormalization: (X - E[X]) / (sqrt(Var[X]) + 1e-9) over `axes` (the spec's function
+// body adds its epsilon to the standard deviation).
+void convert_mvn(NodeContext& ctx) {
+  const ValueId x = ctx.input(0);
+  const Ints axes = ctx.attr_ints("axes", Ints{0, 2, 3});
+  const ValueId mean = ctx.op1("mean", {x}, reduce_keep(axes));
+  const ValueId d = ctx.op1("sub", {x, mean});
+  const ValueId std_dev =
+      ctx.op1("sqrt", {ctx.op1("mean", {ctx.op1("square", {d})}, reduce_keep(axes))});
+  const ValueId denom = ctx.op1("add", {std_dev, ctx.scalar(1e-9, ctx.dtype(x))});
+  ctx.set_outputs({ctx.op1("div", {d, denom})});
+}
+
+// LRN: x / (bias + alpha / size * square_sum)^beta, the square sum running over `size`
+// neighbouring channels. It is an average pool of x^2 over the channel axis (seen as the first
+// spatial axis of [N, 1, C, D...]) with zero padding counted, times size.
+void convert_lrn(NodeContext& ctx) {
+  const ValueId x = ctx.input(0);
+  const int64_t size = ctx.required_int("size");
+  if (size < 1) ctx.fail_here(str_cat("size ", size, " must be >= 1"));
+  const double alpha = ctx.attr_float("alpha", 1e-4);
+  const double beta = ctx.attr_float("beta", 0.75);
+  const double bias = ctx.attr_float("bias", 1.0);
+  const int64_t rank = known_rank(ctx, x, "X");
+  if (rank < 3) ctx.fail_here("X must be [N, C, D1, ...]");
+  const DType dtype = ctx.dtype(x);
+  const size_t spatial = static_cast<size_t>(rank - 1);  // C and D1... in the [N, 1, ...] view
+  Ints kernel(spatial, 1), pads(2 * spatial, 0);
+  kernel[0] = size;
+  pads[0] = (size - 1) / 2;
+  pads[spatial] = size - 1 - pads[0];
+  const ValueId sq = ctx.op1("unsqueeze", {ctx.op1("square", {x})}, {{"axes", Ints{1}}});
+  const ValueId avg =
+      ctx.op1("avg_pool", {sq},
+              {{"kernel_shape", kernel}, {"pads", pads}, {"count_include_pad", int64_t{1}}});
+  const ValueId mean_sq = ctx.op1("squeeze", {avg}, {{"axes", Ints{1}}});
+  // alpha / size * square_sum = alpha * mean_sq.
+  const ValueId base = ctx.op1(
+      "add", {ctx.op1("mul", {mean_sq, ctx.scalar(alpha, dtype)}), ctx.scalar(bias, dtype)});
+  const ValueId scale = ctx.op1("pow", {base, ctx.scalar(-beta, dtype)});
+  ctx.set_outputs({ctx.op1("mul", {x, scale})});
+}
+
+// --- softmax family
+
+using AlongAxis = ValueId (*)(NodeContext&, ValueId, int64_t axis);
+
+ValueId softmax_along(NodeContext& ctx, ValueId x, int64_t axis) {
+  return ctx.op1("softmax", {x}, {{"axis", axis}});
+}
+
+ValueId log_softmax_along(NodeContext& ctx, ValueId x, int64_t axis) {
+  return ctx.op1("log_softmax", {x}, {{"axis", axis}});
+}
+
+// 1 at the first maximum along the axis, 0 elsewhere.
+ValueId hardmax_along(NodeContext& ctx, ValueId x, int64_t axis) {
+  const int64_t depth = static_dim(ctx, x, axis);
+  const DType dtype = ctx.dtype(x);
+  if (depth >= 0) {
+    const ValueId index = ctx.op1("argmax", {x}, {{"axis", axis}, {"keepdims", int64_t{0}}});
+    return ctx.op1("one_hot", {index},
+                   {{"depth", depth}, {"axis", axis}, {"dtype", std::string(dtype_name(dtype))}});
+  }
+  // A dynamic axis: mark the maxima, then keep the first, where the running count is one.
+  const ValueId is_max = ctx.op1("equal", {x, ctx.op1("max", {x}, reduce_keep({axis}))});
+  const ValueId count = ctx.op1("cumsum", {cast_to(ctx, is_max, DType::Int32)}, {{"axis", axis}});
+  const ValueId first =
+      ctx.op1("logical_and", {is_max, ctx.op1("equal", {count, ctx.scalar(1, DType::Int32)})});
+  return cast_to(ctx, first, dtype);
+}
+
+// Before opset 13 these ops see X as 2-D [d0 * ... * d(axis-1), d(axis) * ... * d(n-1)] and
+// normalize each row; from 13 they work along one axis.
+void convert_softmax_family(NodeContext& ctx, AlongAxis along) {
+  const ValueId x = ctx.input(0);
+  if (ctx.opset() >= 13) {
+    const int64_t axis = ctx.attr_int("axis", -1);
+    const int64_t rank = ctx.rank(x);  // unknown: the engine op resolves a negative axis
+    ctx.set_outputs({along(ctx, x, rank >= 0 ? normalize(ctx, axis, rank, "axis") : axis)});
+    return;
+  }
+  const int64_t axis = ctx.attr_int("axis", 1);
+  const int64_t rank = ctx.rank(x);
+  int64_t first = axis;
+  if (rank >= 0) {
+    first = axis < 0 ? axis + rank : axis;
+    if (first < 0 || first > rank) ctx.fail_here(str_cat("axis ", axis, " is out of range"));
+    // The rows are exactly the last axis: no reshape needed.
+    if (first == rank - 1) {
+      ctx.set_outputs({along(ctx, x, rank - 1)});
+      return;
+    }
+  }
+  const ValueId flat = ctx.op1("flatten", {x}, {{"axis", first}});
+  ctx.set_outputs({reshape_like(ctx, along(ctx, flat, 1), x)});
+}
+
+// --- linear algebra
+
+void convert_matmul(NodeContext& ctx) {
+  ctx.set_outputs({ctx.op1("matmul", {ctx.input(0), ctx.input(1)})});
+}
+
+void convert_gemm(NodeContext& ctx) {
+  const Attrs attrs = {{"alpha", ctx.attr_float("alpha", 1.0)},
+                       {"beta", ctx.attr_float("beta", 1.0)},
+                       {"transA", ctx.attr_int("transA", 0)},
+                       {"transB", ctx.attr_int("transB", 0)}};
+  ctx.set_outputs({ctx.op1("gemm", {ctx.input(0), ctx.input(1), ctx.optional_input(2)}, attrs)});
+}
+
+// --- quantization (uint8/int8, per tensor, per axis from opset 13, blocked from opset 21)
+
+// Brings a scale or zero point onto X's axes: scalars as they are, 1-D tensors along `axis`, and
+// blocked ones (opset 21, same rank as X) repeated block_size times along `axis`.
+ValueId quant_param(NodeContext& ctx, ValueId param, ValueId x) {
+  const int64_t prank = known_rank(ctx, param, "the scale or zero point");
+  const int64_t block = ctx.attr_int("block_size", 0);
+  if (prank == 0 || (prank == 1 && static_dim(ctx, param, 0) == 1 && block == 0)) return param;
+  const int64_t rank = known_rank(ctx, x, "x");
+  const int64_t axis = normalize(ctx, ctx.attr_int("axis", 1), rank, "axis");
+  if (block > 0) {
+    Ints xs, ps;
+    if (!static_shape(ctx, x, &xs) || !static_shape(ctx, param, &ps) || ps.size() != xs.size()) {
+      ctx.fail_here("blocked quantization needs static shapes of x and of a scale of x's rank");
+    }
+    const size_t a = static_cast<size_t>(axis);
+    // [.., B, ..] -> [.., B, 1, ..] -> [.., B, block, ..] -> [.., B * block, ..] -> crop to x.
+    Ints grown = ps;
+    grown.insert(grown.begin() + static_cast<int64_t>(a) + 1, block);
+    Ints merged = ps;
+    merged[a] = ps[a] * block;
+    const ValueId u = ctx.op1("unsqueeze", {param}, {{"axes", Ints{axis + 1}}});
+    const ValueId e = ctx.op1("expand", {u}, {{"shape", grown}});
+    const ValueId r = ctx.op1("reshape", {e}, {{"shape", merged}});
+    if (merged[a] < xs[a]) ctx.fail_here("the blocked scale does not cover x along axis");
+    return ctx.op1("slice", {r},
+                   {{"starts", Ints{0}}, {"ends", Ints{xs[a]}}, {"axes", Ints{axis}}});
+  }
+  if (prank != 1) ctx.fail_here("a per-axis scale or zero point must be 1-D");
+  // [K] -> [K, 1, ...]: K lines up with `axis` under right-aligned broadcasting.
+  Ints shape(static_cast<size_t>(rank - axis), 1);
+  shape[0] = -1;
+  return ctx.op1("reshape", {param}, {{"shape", shape}});
+}
+
+// The integer range of a quantized dtype.
+void quant_range(const NodeContext& ctx, DType dtype, double* lo, double* hi) {
+  if (dtype == DType::UInt8) {
+    *lo = 0;
+    *hi = 255;
+  } else if (dtype == DType::Int8) {
+    *lo = -128;
+    *hi = 127;
+  } else {
+    ctx.fail_here(str_cat("quantized type ", dtype_name(dtype),
+                          " is not supported (wgml quantizes to uint8 and int8)"));
+  }
+}
+
+// DequantizeLinear: (x - zero_point) * scale, in float32, then in scale's type.
+void convert_dequantize(NodeContext& ctx) {
+  const ValueId x = ctx.input(0);
+  const ValueId scale = ctx.input(1);
+  ValueId xf = cast_to(ctx, x, DType::Float32);
+  if (ctx.has_input(2)) {
+    const ValueId zp = cast_to(ctx, quant_param(ctx, ctx.input(2), x), DType::Float32);
+    xf = ctx.op1("sub", {xf, zp});
+  }
+  const ValueId s = cast_to(ctx, quant_param(ctx, scale, x), DType::Float32);
+  ctx.set_outputs({cast_to(ctx, ctx.op1("mul", {xf, s}), ctx.dtype(scale))});
+}
+
+// QuantizeLinear: saturate(round_half_even(x / scale) + zero_point) in the zero point's type
+// (uint8 without one, or opset 21's output_dtype).
+void convert_quantize(NodeContext& ctx) {
+  const ValueId x = ctx.input(0);
+  DType out = DType::UInt8;
+  if (ctx.has_input(2)) {
+    out = ctx.dtype(ctx.input(2));
+  } else if (ctx.attr_int("output_dtype", 0) != 0) {
+    out = engine_dtype(static_cast<int32_t>(ctx.attr_int("output_dtype", 0)),
+                       ctx.source() + " output_dtype");
+  }
+  double lo = 0, hi = 0;
+  quant_range(ctx, out, &lo, &hi);
+  const ValueId s = cast_to(ctx, quant_param(ctx, ctx.input(1), x), DType::Float32);
+  ValueId q = ctx.op1("round", {ctx.op1("div", {cast_to(ctx, x, DType::Float32), s})});
+  if (ctx.has_input(2)) {
+    const ValueId zp = cast_to(ctx, quant_param(ctx, ctx.input(2), x), DType::Float32);
+    q = ctx.op1("add", {q, zp});
+  }
+  q = ctx.op1("clip", {q}, {{"min", lo}, {"max", hi}});
+  ctx.set_outputs({cast_to(ctx, q, out)});
+}
+
+// The integer operand of MatMulInteger/QLinearMatMul minus its zero point, in int32 (exact).
+// A 1-D zero point of A is per row ([M] -> [M, 1]); one of B is per column and broadcasts as is.
+ValueId centered_int32(NodeContext& ctx, ValueId v, ValueId zero_point, bool is_a) {
+  const ValueId v32 = cast_to(ctx, v, DType::Int32);
+  if (zero_point == kNoValue) return v32;
+  ValueId zp = cast_to(ctx, zero_point, DType::Int32);
+  if (is_a && ctx.rank(zero_point) == 1 && ctx.rank(v) >= 2) {
+    zp = ctx.op1("unsqueeze", {zp}, {{"axes", Ints{1}}});
+  }
+  return ctx.op1("sub", {v32, zp});
+}
+
+// MatMulInteger: (A - a_zero_point) @ (B - b_zero_point), accumulated in int32.
+void convert_matmul_integer(NodeContext& ctx) {
+  const ValueId a = centered_int32(ctx, ctx.input(0), ctx.optional_input(2), true);
+  const ValueId b = centered_int32(ctx, ctx.input(1), ctx.optional_input(3), false);
+  ctx.set_outputs({ctx.op1("matmul", {a, b})});
+}
+
+// QLinearMatMul: the int32 product of the centered operands, rescaled by
+// a_scale * b_scale / y_scale (one float32 multiplier, as ONNX Runtime), rounded half to even,
+// shifted by y_zero_point and saturated.
+void convert_qlinear_matmul(NodeContext& ctx) {
+  const ValueId acc = ctx.op1("matmul", {centered_int32(ctx, ctx.input(0), ctx.input(2), true),
+                                         centered_int32(ctx, ctx.input(3), ctx.input(5), false)});
+  ValueId a_scale = cast_to(ctx, ctx.input(1), DType::Float32);
+  if (ctx.rank(a_scale) == 1 && ctx.rank(ctx.input(0)) >= 2) {
+    a_scale = ctx.op1("unsqueeze", {a_scale}, {{"axes", Ints{1}}});
+  }
+  const ValueId multiplier =
+      ctx.op1("div", {ctx.op1("mul", {a_scale, cast_to(ctx, ctx.input(4), DType::Float32)}),
+                      cast_to(ctx, ctx.input(6), DType::Float32)});
+  const DType out = ctx.dtype(ctx.input(7));
+  double lo = 0, hi = 0;
+  quant_range(ctx, out, &lo, &hi);
+  ValueId y = ctx.op1("round", {ctx.op1("mul", {cast_to(ctx, acc, DType::Float32), multiplier})});
+  y = ctx.op1("add", {y, cast_to(ctx, ctx.input(7), DType::Float32)});
+  ctx.set_outputs({cast_to(ctx, ctx.op1("clip", {y}, {{"min", lo}, {"max", hi}}), out)});
+}
+
+// DynamicQuantizeLinear: uint8 quantization over the range of x widened to include 0.
+void convert_dynamic_quantize(NodeContext& ctx) {
+  const ValueId x = cast_to(ctx, ctx.input(0), DType::Float32);
+  const ValueId zero = ctx.scalar(0, DType::Float32);
+  const ValueId lo = ctx.op1("minimum", {ctx.op1("min", {x}), zero});
+  const ValueId hi = ctx.op1("maximum", {ctx.op1("max", {x}), zero});
+  const ValueId scale = ctx.op1("div", {ctx.op1("sub", {hi, lo}), ctx.scalar(255, DType::Float32)});
+  const Attrs byte_range = {{"min", 0.0}, {"max", 255.0}};
+  const ValueId zp = ctx.op1(
+      "clip", {ctx.op1("round", {ctx.op1("neg", {ctx.op1("div", {lo, scale})})})}, byte_range);
+  const ValueId q = ctx.op1(
+      "clip", {ctx.op1("add", {ctx.op1("round", {ctx.op1("div", {x, scale})}), zp})}, byte_range);
+  ctx.set_outputs({cast_to(ctx, q, DType::UInt8), scale, cast_to(ctx, zp, DType::UInt8)});
+}
+
+// [M] per-output-channel values shaped [M, 1, ...] for an output of rank `rank`; others as they
+// are.
+ValueId per_output_channel(NodeContext& ctx, ValueId v, int64_t rank) {
+  if (ctx.rank(v) != 1) return v;
+  Ints shape(static_cast<size_t>(rank - 1), 1);
+  shape[0] = -1;
+  return ctx.op1("reshape", {v}, {{"shape", shape}});
+}
+
+// The int32 convolution of centered integer operands (|values| <= 255) through the float conv
+// kernels, exactly: every partial sum stays an integer below 2^24, where float32 is exact. Up to
+// 258 products per output one conv suffices; beyond, each operand splits into 16 * high + low
+// (low = floor-mod 16), and four convs of products <= 256 stay exact up to 65536 products.
+ValueId exact_integer_conv(NodeContext& ctx, ValueId x32, ValueId w32, const Attrs& attrs) {
+  Ints w_shape;
+  if (!static_shape(ctx, w32, &w_shape) || w_shape.size() < 3) {
+    ctx.fail_here("the shape of W must be known when the model loads");
+  }
+  int64_t products = 1;
+  for (size_t d = 1; d < w_shape.size(); ++d)
+    products *= w_shape[d];
+  const auto conv = [&](ValueId x, ValueId w) {
+    const ValueId y = ctx.op1(
+        "conv", {cast_to(ctx, x, DType::Float32), cast_to(ctx, w, DType::Float32), kNoValue},
+        attrs);
+    return cast_to(ctx, y, DType::Int32);
+  };
+  if (products * 255 * 255 < (int64_t{1} << 24)) return conv(x32, w32);
+  if (products > 65536) {
+    ctx.fail_here(str_cat("W ", w_shape, " sums ", products,
+                          " products per output; wgml computes integer convolutions exactly up "
+                          "to 65536"));
+  }
+  const ValueId sixteen = ctx.scalar(16, DType::Int32);
+  const auto split = [&](ValueId v) {
+    const ValueId low = ctx.op1("mod", {v, sixteen});
+    return std::pair<ValueId, ValueId>{ctx.op1("div", {ctx.op1("sub", {v, low}), sixteen}), low};
+  };
+  const auto [xh, xl] = split(x32);
+  const auto [wh, wl] = split(w32);
+  const ValueId high = ctx.op1("mul", {conv(xh, wh), ctx.scalar(256, DType::Int32)});
+  const ValueId mixed = ctx.op1("mul", {ctx.op1("add", {conv(xh, wl), conv(xl, wh)}), sixteen});
+  return ctx.op1("add", {ctx.op1("add", {high, mixed}), conv(xl, wl)});
+}
+
+// ConvInteger: conv of (x - x_zero_point) and (w - w_zero_point) in int32. Padding counts as the
+// zero point (0 once centered), as ONNX Runtime pads.
+void convert_conv_integer(NodeContext& ctx) {
+  const ValueId x = centered_int32(ctx, ctx.input(0), ctx.optional_input(2), false);
+  const int64_t w_rank = known_rank(ctx, ctx.input(1), "w");
+  ValueId w = cast_to(ctx, ctx.input(1), DType::Int32);
+  if (ctx.has_input(3)) {
+    const ValueId zp = cast_to(ctx, ctx.input(3), DType::Int32);
+    w = ctx.op1("sub", {w, per_output_channel(ctx, zp, w_rank + 1)});
+  }
+  ctx.set_outputs({exact_integer_conv(ctx, x, w, conv_attrs(ctx))});
+}
+
+// QLinearConv: the exact int32 conv (plus the int32 bias), rescaled by x_scale * w_scale /
+// y_scale, rounded half to even, shifted by y_zero_point and saturated.
+void convert_qlinear_conv(NodeContext& ctx) {
+  const ValueId x = centered_int32(ctx, ctx.input(0), ctx.input(2), false);
+  const int64_t w_rank = known_rank(ctx, ctx.input(3), "w");
+  const ValueId w_zp =
+      per_output_channel(ctx, cast_to(ctx, ctx.input(5), DType::Int32), w_rank + 1);
+  const ValueId w = ctx.op1("sub", {cast_to(ctx, ctx.input(3), DType::Int32), w_zp});
+  ValueId acc = exact_integer_conv(ctx, x, w, conv_attrs(ctx));
+  if (ctx.has_input(8)) {
+    acc = ctx.op1("add",
+                  {acc, per_output_channel(ctx, cast_to(ctx, ctx.input(8), DType::Int32), w_rank)});
+  }
+  const ValueId w_scale =
+      per_output_channel(ctx, cast_to(ctx, ctx.input(4), DType::Float32), w_rank);
+  const ValueId multiplier =
+      ctx.op1("div", {ctx.op1("mul", {cast_to(ctx, ctx.input(1), DType::Float32), w_scale}),
+                      cast_to(ctx, ctx.input(6), DType::Float32)});
+  const DType out = ctx.dtype(ctx.input(7));
+  double lo = 0, hi = 0;
+  quant_range(ctx, out, &lo, &hi);
+  ValueId y = ctx.op1("round", {ctx.op1("mul", {cast_to(ctx, acc, DType::Float32), multiplier})});
+  y = ctx.op1("add", {y, cast_to(ctx, ctx.input(7), DType::Float32)});
+  ctx.set_outputs({cast_to(ctx, ctx.op1("clip", {y}, {{"min", lo}, {"max", hi}}), out)});
+}
+
+}  // namespace
+
+void register_nn_converters(ConverterTable& t) {
+  t.add("Conv", convert_conv);
+  t.add("ConvTranspose", convert_conv_transpose);
+  t.add("MaxPool", convert_max_pool);
+  t.add("AveragePool", convert_average_pool);
+  t.add("MaxUnpool", convert_max_unpool, 9);
+  t.add("GlobalAveragePool",
+        [](NodeContext& ctx) { ctx.set_outputs({ctx.op1("global_avg_pool", {ctx.input(0)})}); });
+  t.add("GlobalMaxPool",
+        [](NodeContext& ctx) { ctx.set_outputs({ctx.op1("global_max_pool", {ctx.input(0)})}); });
+  t.add("LpPool", convert_lp_pool);
+  t.add("GlobalLpPool", convert_global_lp_pool);
+  t.add("BatchNormalization", convert_batch_norm);
+  t.add("InstanceNormalization", convert_instance_norm);
+  t.add("LayerNormalization", convert_layer_norm, 17);
+  t.add("GroupNormalization", convert_group_norm, 18);
+  t.add("MeanVarianceNormalization", convert_mvn);
+  t.add("LRN", convert_lrn);
+  t.add("Softmax", [](NodeContext& ctx) { convert_softmax_family(ctx, softmax_along); });
+  t.add("LogSoftmax", [](NodeContext& ctx) { convert_softmax_family(ctx, log_softmax_along); });
+  t.add("Hardmax", [](NodeContext& ctx) { convert_softmax_family(ctx, hardmax_along); });
+  t.add("MatMul", convert_matmul);
+  t.add("Gemm", convert_gemm);
+  t.add("Einsum", convert_einsum, 12);
+  t.add("QuantizeLinear", convert_quantize, 10);
+  t.add("DequantizeLinear", convert_dequantize, 10);
+  t.add("DynamicQuantizeLinear", convert_dynamic_quantize, 11);
+  t.add("MatMulInteger", convert_matmul_integer, 10);
+  t.add("ConvInteger", convert_conv_integer, 10);
+  t.add("QLinearConv", convert_qlinear_conv, 10);
+  t.add("QLinearMatMul", convert_qlinear_matmul, 10);
+  register_rnn_converters(t);
+  register_loss_converters(t);
+}
+
+}  // namespace wgml::onnx

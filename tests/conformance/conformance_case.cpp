@@ -1,0 +1,208 @@
+#include "conformance_case.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <iomanip>
+#include <sstream>
+
+#include "wgml/core/error.h"
+#include "wgml/frontends/onnx/onnx_model.h"
+#include "wgml/runtime/graph_executor.h"
+
+namespace wgml::conformance {
+namespace fs = std::filesystem;
+
+namespace {
+
+// ONNX's backend test runner compares with np.testing.assert_allclose(outputs, ref_outputs,
+// rtol, atol), where rtol = 1e-3 and atol = 1e-7 unless a model's data.json overrides them
+// (onnx/backend/test/loader/__init__.py sets the defaults; runner/__init__.py,
+// assert_similar_outputs, makes the call). The element test is |got - expected| <= atol + rtol *
+// |expected|, NaNs equal to NaNs, infinities equal when their signs are.
+constexpr double kRtol = 1e-3;
+constexpr double kAtol = 1e-7;
+
+// The files `prefix`0.pb, `prefix`1.pb, ... in `dir`, in index order, stopping at the first gap.
+std::vector<std::string> numbered_files(const std::string& dir, const std::string& prefix) {
+  std::vector<std::string> files;
+  for (size_t i = 0;; ++i) {
+    const std::string path = dir + "/" + prefix + std::to_string(i) + ".pb";
+    if (!fs::exists(path)) break;
+    files.push_back(path);
+  }
+  return files;
+}
+
+DataSet load_data_set(const std::string& dir, const graph::Graph& graph,
+                      const std::string& model_dir) {
+  DataSet set;
+  set.name = fs::path(dir).filename().string();
+  const std::vector<std::string> input_files = numbered_files(dir, "input_");
+  set.inputs.resize(graph.inputs.size());
+  for (size_t i = 0; i < input_files.size(); ++i) {
+    const onnx::TensorProto proto = onnx::load_tensor_file(input_files[i]);
+    // Inputs bind by position (initializers are not graph inputs); a name, when the file has
+    // one, wins so that a reordered graph still binds correctly.
+    size_t slot = i;
+    for (size_t s = 0; s < graph.inputs.size(); ++s) {
+      if (!proto.name.empty() && graph.inputs[s].name == proto.name) slot = s;
+    }
+    WGML_CHECK(slot < graph.inputs.size(), input_files[i], ": input '", proto.name,
+               "' has no graph input to bind to (the graph has ", graph.inputs.size(), " inputs)");
+    set.inputs[slot] = onnx::to_tensor(proto, model_dir, input_files[i]);
+  }
+  for (size_t s = 0; s < graph.inputs.size(); ++s) {
+    WGML_CHECK(set.inputs[s].defined(), dir, ": no input_N.pb for graph input '",
+               graph.inputs[s].name, "'");
+  }
+  for (const std::string& path : numbered_files(dir, "output_")) {
+    set.expected.push_back(onnx::to_tensor(onnx::load_tensor_file(path), model_dir, path));
+  }
+  return set;
+}
+
+std::string index_str(int64_t flat, const Shape& shape) {
+  std::vector<int64_t> index(shape.size());
+  for (size_t d = shape.size(); d-- > 0;) {
+    index[d] = shape[d] ? flat % shape[d] : 0;
+    flat = shape[d] ? flat / shape[d] : 0;
+  }
+  return str_cat(index);
+}
+
+bool floats_close(double got, double expected) {
+  if (std::isnan(got) || std::isnan(expected)) return std::isnan(got) && std::isnan(expected);
+  if (std::isinf(got) || std::isinf(expected)) return got == expected;
+  return std::fabs(got - expected) <= kAtol + kRtol * std::fabs(expected);
+}
+
+template <typename T>
+std::string compare_values(size_t index, const std::vector<T>& got, const std::vector<T>& expected,
+                           const Shape& shape, bool (*same)(T, T)) {
+  int64_t mismatches = 0, first = -1;
+  for (size_t i = 0; i < got.size(); ++i) {
+    if (same(got[i], expected[i])) continue;
+    if (first < 0) first = static_cast<int64_t>(i);
+    ++mismatches;
+  }
+  if (mismatches == 0) return "";
+  std::ostringstream out;
+  out << std::setprecision(9) << "output " << index << ": " << mismatches << " of " << got.size()
+      << " elements differ; first at " << index_str(first, shape) << ": got " << got[first]
+      << ", expected " << expected[first];
+  return out.str();
+}
+
+}  // namespace
+
+std::string one_line(const std::string& message, const std::string& prefix) {
+  std::string text = message;
+  if (!prefix.empty() && text.rfind(prefix + ": ", 0) == 0) text = text.substr(prefix.size() + 2);
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '\n') {
+      out += text[i];
+      continue;
+    }
+    while (i + 1 < text.size() && text[i + 1] == ' ')
+      ++i;
+    out += (!out.empty() && out.back() == ':') ? " " : "; ";
+  }
+  return out;
+}
+
+std::vector<CaseId> discover_cases(const std::string& data_dir,
+                                   const std::vector<std::string>& folders,
+                                   const std::string& filter) {
+  std::vector<CaseId> cases;
+  for (const std::string& folder : folders) {
+    const fs::path root = fs::path(data_dir) / folder;
+    WGML_CHECK(fs::is_directory(root), root.string(), ": no such folder of ONNX test cases");
+    std::vector<CaseId> found;
+    for (const auto& entry : fs::directory_iterator(root)) {
+      if (!fs::exists(entry.path() / "model.onnx")) continue;
+      CaseId id{folder, entry.path().filename().string(), entry.path().string()};
+      if (filter.empty() || id.key().find(filter) != std::string::npos) found.push_back(id);
+    }
+    std::sort(found.begin(), found.end(),
+              [](const CaseId& a, const CaseId& b) { return a.name < b.name; });
+    cases.insert(cases.end(), found.begin(), found.end());
+  }
+  return cases;
+}
+
+PreparedCase prepare_case(const CaseId& id) {
+  PreparedCase prepared;
+  prepared.id = id;
+  const std::string model_path = id.dir + "/model.onnx";
+  try {
+    prepared.model = onnx::import_model(model_path);
+  } catch (const Error& e) {
+    prepared.error = "import: " + one_line(e.what(), model_path);
+    prepared.import_failed = true;
+    return prepared;
+  } catch (const std::exception& e) {
+    prepared.error = "import raised a non-wgml exception (a bug): " + one_line(e.what());
+    prepared.import_failed = true;
+    return prepared;
+  }
+  try {
+    std::vector<std::string> dirs;
+    for (const auto& entry : fs::directory_iterator(id.dir)) {
+      if (entry.is_directory() && entry.path().filename().string().rfind("test_data_set_", 0) == 0)
+        dirs.push_back(entry.path().string());
+    }
+    std::sort(dirs.begin(), dirs.end());
+    WGML_CHECK(!dirs.empty(), id.dir, ": no test_data_set_* folder");
+    for (const std::string& dir : dirs) {
+      prepared.data_sets.push_back(load_data_set(dir, prepared.model->graph, id.dir));
+    }
+  } catch (const std::exception& e) {
+    prepared.error = "test data: " + one_line(e.what());
+  }
+  return prepared;
+}
+
+std::string compare_output(size_t index, const Tensor& got, const Tensor& expected) {
+  if (got.dtype() != expected.dtype()) {
+    return str_cat("output ", index, ": dtype ", got.dtype(), ", expected ", expected.dtype());
+  }
+  if (got.shape() != expected.shape()) {
+    return str_cat("output ", index, ": shape ", shape_str(got.shape()), ", expected ",
+                   shape_str(expected.shape()));
+  }
+  if (is_floating(got.dtype())) {
+    return compare_values<double>(index, got.to_vector<double>(), expected.to_vector<double>(),
+                                  got.shape(), floats_close);
+  }
+  // Integers and bools must match exactly.
+  return compare_values<int64_t>(index, got.to_vector<int64_t>(), expected.to_vector<int64_t>(),
+                                 got.shape(), [](int64_t a, int64_t b) { return a == b; });
+}
+
+std::string run_case(const PreparedCase& prepared, Device& device) {
+  if (!prepared.error.empty()) return prepared.error;
+  try {
+    GraphExecutor executor(prepared.model->graph, device);
+    for (const DataSet& set : prepared.data_sets) {
+      const std::vector<Tensor> outputs = executor.run(set.inputs);
+      if (outputs.size() != set.expected.size()) {
+        return str_cat(set.name, ": ", outputs.size(), " outputs, expected ", set.expected.size());
+      }
+      for (size_t k = 0; k < outputs.size(); ++k) {
+        const std::string problem = compare_output(k, outputs[k], set.expected[k]);
+        if (!problem.empty()) {
+          return prepared.data_sets.size() > 1 ? set.name + ": " + problem : problem;
+        }
+      }
+    }
+  } catch (const Error& e) {
+    return "run: " + one_line(e.what());
+  } catch (const std::exception& e) {
+    return "run raised a non-wgml exception (a bug): " + one_line(e.what());
+  }
+  return "";
+}
+
+}  // namespace wgml::conformance
