@@ -191,7 +191,7 @@ int run_command(const std::vector<std::string>& args) {
 
   const std::vector<Tensor> inputs = prepare_inputs(graph, o.inputs, std::cout);
   Device& device = device_named(o.device);
-  std::cout << "device: " << device_description(device) << "\n";
+  std::cout << "device: " << device_description(device) << std::endl;  // before the progress
 
   start = Clock::now();
   std::string stage = "uploading weights to " + device.name();

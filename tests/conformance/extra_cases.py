@@ -13,51 +13,27 @@ once), never from wgml. Inputs are seeded random tensors.
 usage: extra_cases.py OUT_DIR
 """
 import math
-import os
-import shutil
 import sys
 
 import numpy as np
-import onnx
-from onnx import TensorProto, helper, numpy_helper
+from onnx import TensorProto, helper
 
-NP_TO_ONNX = {np.float32: TensorProto.FLOAT, np.float16: TensorProto.FLOAT16,
-              np.int32: TensorProto.INT32, np.int64: TensorProto.INT64,
-              np.uint8: TensorProto.UINT8, np.int8: TensorProto.INT8, np.bool_: TensorProto.BOOL}
+from onnx_case_writer import CaseWriter
 
 
-class Writer:
+class Writer(CaseWriter):
+    """Single-node cases named test_wgml_<name>."""
+
     def __init__(self, root):
-        self.root = root
-        if os.path.isdir(root):
-            shutil.rmtree(root)
-        for folder in ["node", "pytorch-converted", "pytorch-operator", "simple"]:
-            os.makedirs(os.path.join(root, folder))
-        self.count = 0
+        super().__init__(root, "test_wgml_")
 
     def case(self, name, op, inputs, outputs, attrs=None, opset=18, initializers=(),
              node_inputs=None):
         """One single-node model. inputs/outputs/initializers: lists of (name, array)."""
-        d = os.path.join(self.root, "node", "test_wgml_" + name)
-        data = os.path.join(d, "test_data_set_0")
-        os.makedirs(data)
-
-        def info(n, a):
-            return helper.make_tensor_value_info(n, NP_TO_ONNX[a.dtype.type], a.shape)
-
         if node_inputs is None:
             node_inputs = [n for n, _ in inputs] + [n for n, _ in initializers]
         node = helper.make_node(op, node_inputs, [n for n, _ in outputs], **(attrs or {}))
-        graph = helper.make_graph([node], name, [info(n, a) for n, a in inputs],
-                                  [info(n, a) for n, a in outputs],
-                                  [numpy_helper.from_array(a, n) for n, a in initializers])
-        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
-        onnx.save(model, os.path.join(d, "model.onnx"))
-        for kind, tensors in (("input", inputs), ("output", outputs)):
-            for i, (n, a) in enumerate(tensors):
-                with open(os.path.join(data, f"{kind}_{i}.pb"), "wb") as f:
-                    f.write(numpy_helper.from_array(a, n).SerializeToString())
-        self.count += 1
+        super().case(name, opset, [node], inputs, outputs, initializers)
 
 
 def f32(a):

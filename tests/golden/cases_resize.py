@@ -1,8 +1,10 @@
-"""resize (ONNX Resize: nearest and linear) against torch F.interpolate (antialias=False).
+"""resize (ONNX Resize: nearest, linear and cubic) against torch F.interpolate (antialias=False).
 
 ONNX <-> torch: nearest = (asymmetric, floor); nearest-exact = (half_pixel, round_prefer_ceil);
-linear/bilinear/trilinear align_corners=False = half_pixel; align_corners=True = align_corners.
-Rounding modes torch lacks are checked against a direct float64 transcription of the ONNX spec.
+linear/bilinear/trilinear align_corners=False = half_pixel; align_corners=True = align_corners;
+bicubic = cubic with cubic_coeff_a -0.75 and exclude_outside 0, align_corners the same way.
+Rounding modes, cubic coefficients and exclude_outside torch lacks are checked against a direct
+float64 transcription of the ONNX spec.
 """
 import math
 
@@ -22,17 +24,21 @@ def _interp(size=None, scale=None, mode="nearest", align_corners=None):
     return ref
 
 
+def _onnx_coord(transform, x, n_in, n_out, scale):
+    """Where output position x of an axis reads in the input (coordinate_transformation_mode)."""
+    if transform == "align_corners":
+        return 0.0 if n_out == 1 else x * (n_in - 1) / (n_out - 1)
+    if transform == "asymmetric":
+        return x / scale
+    if transform == "tf_half_pixel_for_nn":
+        return (x + 0.5) / scale
+    if transform == "pytorch_half_pixel" and n_out == 1:
+        return 0.0
+    return (x + 0.5) / scale - 0.5
+
+
 def _onnx_nearest(out_shape, transform, nearest_mode, scales=None):
     """ONNX nearest resize: per axis, pick the rounded source coordinate (clamped)."""
-    def coord(x, n_in, n_out, scale):
-        if transform == "align_corners":
-            return 0.0 if n_out == 1 else x * (n_in - 1) / (n_out - 1)
-        if transform == "asymmetric":
-            return x / scale
-        if transform == "pytorch_half_pixel" and n_out == 1:
-            return 0.0
-        return (x + 0.5) / scale - 0.5
-
     def round_(c):
         if nearest_mode == "floor":
             return math.floor(c)
@@ -45,13 +51,60 @@ def _onnx_nearest(out_shape, transform, nearest_mode, scales=None):
     def ref(t):
         for axis, (n_in, n_out) in enumerate(zip(t.shape, out_shape)):
             scale = scales[axis] if scales else n_out / n_in
-            idx = [min(max(round_(coord(x, n_in, n_out, scale)), 0), n_in - 1)
+            idx = [min(max(round_(_onnx_coord(transform, x, n_in, n_out, scale)), 0), n_in - 1)
                    for x in range(n_out)]
             t = t.index_select(axis, torch.tensor(idx, dtype=torch.int64))
         return t
     return ref
 
 
+def _onnx_linear(out_shape, transform, scales=None):
+    """ONNX linear resize, one axis at a time, the coordinate clamped into the input."""
+    def ref(t):
+        out = t.double()
+        for axis, (n_in, n_out) in enumerate(zip(t.shape, out_shape)):
+            scale = scales[axis] if scales else n_out / n_in
+            matrix = torch.zeros((n_out, n_in), dtype=torch.float64)
+            for x in range(n_out):
+                c = min(max(_onnx_coord(transform, x, n_in, n_out, scale), 0), n_in - 1)
+                lo = math.floor(c)
+                matrix[x, lo] += 1 - (c - lo)
+                matrix[x, min(lo + 1, n_in - 1)] += c - lo
+            out = torch.movedim(torch.tensordot(matrix, out, dims=([1], [axis])), 0, axis)
+        return out.to(t.dtype)
+    return ref
+
+
+def _onnx_cubic(out_shape, transform, a=-0.75, exclude_outside=False, scales=None):
+    """ONNX cubic resize, one axis at a time: the four positions around the source coordinate
+    (edge-clamped), weighted by the cubic convolution kernel with coefficient a; exclude_outside
+    drops positions outside the input and renormalises."""
+    def kernel(d):
+        d = abs(d)
+        if d <= 1:
+            return (a + 2) * d ** 3 - (a + 3) * d ** 2 + 1
+        if d < 2:
+            return a * d ** 3 - 5 * a * d ** 2 + 8 * a * d - 4 * a
+        return 0.0
+
+    def ref(t):
+        out = t.double()
+        for axis, (n_in, n_out) in enumerate(zip(t.shape, out_shape)):
+            scale = scales[axis] if scales else n_out / n_in
+            matrix = torch.zeros((n_out, n_in), dtype=torch.float64)
+            for x in range(n_out):
+                c = _onnx_coord(transform, x, n_in, n_out, scale)
+                base = math.floor(c)
+                taps = [(i, kernel(c - i)) for i in range(base - 1, base + 3)]
+                if exclude_outside:
+                    taps = [(i, w) for i, w in taps if 0 <= i < n_in]
+                    total = sum(w for _, w in taps)
+                    taps = [(i, w / total) for i, w in taps]
+                for i, w in taps:
+                    matrix[x, min(max(i, 0), n_in - 1)] += w
+            out = torch.movedim(torch.tensordot(matrix, out, dims=([1], [axis])), 0, axis)
+        return out.to(t.dtype)
+    return ref
 
 
 def cases(g):
@@ -131,7 +184,8 @@ def cases(g):
             "sizes": [2, 3, 1, 4]}, note="align_corners to length 1")
 
     # ONNX rounding modes torch lacks, and the ONNX default (half_pixel, round_prefer_floor).
-    for transform in ("half_pixel", "asymmetric", "align_corners", "pytorch_half_pixel"):
+    for transform in ("half_pixel", "asymmetric", "align_corners", "pytorch_half_pixel",
+                      "tf_half_pixel_for_nn"):
         for nearest_mode in ("round_prefer_floor", "round_prefer_ceil", "floor", "ceil"):
             for shape, out in (((2, 3, 5, 7), [2, 3, 9, 3]), ((2, 3, 8), [2, 3, 6])):
                 g.case("resize", [g.randn(shape)], _onnx_nearest(out, transform, nearest_mode),
@@ -161,3 +215,53 @@ def cases(g):
                note=f"onnx nearest {transform} {nearest_mode}, odd scales")
     g.case("resize", [g.randn((2, 3, 13, 17))], _interp(None, [1.37, 0.1234567], "bilinear"),
            {"mode": "linear", "scales": [1.0, 1.0, 1.37, 0.1234567]}, note="bilinear, odd scales")
+
+    # Cubic: torch bicubic (A = -0.75, edge-clamped), align_corners False (half_pixel) and True.
+    bicubic = [
+        ((2, 3, 5, 7), [2, 3, 11, 4], None, "up and down, sizes"),
+        ((2, 3, 5, 6), None, [1.0, 1.0, 2.0, 3.0], "integer scales"),
+        ((2, 3, 8, 7), None, [1.0, 1.0, 0.6, 1.7], "fractional scales"),
+        ((1, 2, 4, 4), [1, 2, 2, 9], None, "2 rows, 9 columns"),
+    ]
+    for dtype in FLOATS:
+        for shape, sizes, scales, note in bicubic:
+            spatial = sizes[2:] if sizes else None
+            sf = scales[2:] if scales else None
+            for transform, corners in (("half_pixel", False), ("align_corners", True)):
+                attrs = {"mode": "cubic", "coordinate_transformation_mode": transform}
+                attrs.update({"sizes": sizes} if sizes else {"scales": scales})
+                g.case("resize", [g.sample(shape, dtype)],
+                       _interp(spatial, sf, "bicubic", corners), attrs,
+                       note=f"torch bicubic, {transform}, {note}")
+    g.case("resize", [g.randn((2, 9, 3, 8)).permute(0, 2, 3, 1).slice(3, 0, 9, 2)],
+           _interp([5, 11], None, "bicubic", False),
+           {"mode": "cubic", "sizes": [2, 3, 5, 11]}, note="permuted, strided, bicubic")
+    # ONNX forms torch lacks: A = -0.5, exclude_outside, asymmetric and pytorch_half_pixel,
+    # cubic over a 1-d and a 3-d input, and over every axis.
+    for transform in ("half_pixel", "asymmetric", "pytorch_half_pixel", "align_corners"):
+        for a, exclude in ((-0.5, True), (-0.5, False), (-0.75, True)):
+            for shape, out in (((2, 3, 6, 5), [2, 3, 9, 3]), ((2, 3, 8), [2, 3, 13])):
+                g.case("resize", [g.randn(shape)], _onnx_cubic(out, transform, a, exclude),
+                       {"mode": "cubic", "coordinate_transformation_mode": transform,
+                        "cubic_coeff_a": a, "exclude_outside": int(exclude), "sizes": out},
+                       note=f"onnx cubic {transform} A={a} exclude_outside={int(exclude)}")
+    scales = [1.0, 1.0, 1.37, 0.73]
+    g.case("resize", [g.randn((2, 3, 13, 17))],
+           _onnx_cubic([2, 3, 17, 12], "half_pixel", -0.5, True, scales),
+           {"mode": "cubic", "cubic_coeff_a": -0.5, "exclude_outside": 1, "scales": scales},
+           note="onnx cubic, odd scales")
+    g.case("resize", [g.randn((2, 3, 4, 5, 3))], _onnx_cubic([2, 3, 7, 3, 6], "half_pixel"),
+           {"mode": "cubic", "sizes": [2, 3, 7, 3, 6]}, note="onnx cubic, 3-d")
+    g.case("resize", [g.randn((3, 4, 5), "float16")],
+           _onnx_cubic([5, 2, 8], "asymmetric", -0.6), {"mode": "cubic", "cubic_coeff_a": -0.6,
+           "coordinate_transformation_mode": "asymmetric", "sizes": [5, 2, 8]},
+           note="onnx cubic, every axis, float16")
+    g.case("resize", [g.randn((2, 3, 6, 5))],
+           _onnx_cubic([2, 3, 9, 3], "tf_half_pixel_for_nn", -0.5, True),
+           {"mode": "cubic", "coordinate_transformation_mode": "tf_half_pixel_for_nn",
+            "cubic_coeff_a": -0.5, "exclude_outside": 1, "sizes": [2, 3, 9, 3]},
+           note="onnx cubic tf_half_pixel_for_nn")
+    g.case("resize", [g.randn((2, 3, 7, 5))],
+           _onnx_linear([2, 3, 4, 12], "tf_half_pixel_for_nn"),
+           {"mode": "linear", "coordinate_transformation_mode": "tf_half_pixel_for_nn",
+            "sizes": [2, 3, 4, 12]}, note="onnx linear tf_half_pixel_for_nn")

@@ -46,8 +46,8 @@ def run_one(args, model_dir, meta, batch):
         proc = subprocess.run(cmd, capture_output=True, text=True)
         wall = time.time() - start
         if proc.returncode != 0:
-            return None, [f"`{' '.join(cmd)}` exited with {proc.returncode}:\n"
-                          f"{proc.stdout}{proc.stderr}"]
+            tail = (proc.stdout + proc.stderr)[-4000:]  # the error is at the end
+            return None, [f"`{' '.join(cmd)}` exited with {proc.returncode}:\n{tail}"]
         first = re.search(r"first run ([0-9.]+) ms", proc.stdout)
         median = re.search(r"median ([0-9.]+) ms", proc.stdout)
         problems, errors = [], []
@@ -115,7 +115,7 @@ def main():
                     print(f"{label} {'FAILED':>10}", flush=True)
                 else:
                     print(f"{label} {row['error']:>10.2e} {row['torch32']:>10.2e} "
-                          f"{row['first_ms']:>10.1f} {row['median_ms']:>10.2f}"
+                          f"{row['first_ms']:>10.1f} {row['median_ms']:>10.1f}"
                           f"{'  MISS' if problems else ''}", flush=True)
                 failures += [f"{name} opset {opset} batch {batch} on {args.device}: {p}"
                              for p in problems]

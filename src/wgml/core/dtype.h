@@ -114,7 +114,7 @@ inline S store_as(C v) {
   } else if constexpr (std::is_integral_v<S> && std::is_floating_point_v<C>) {
     // Float to integer: truncate toward zero like C++ and PyTorch; NaN and out-of-range give 0
     // instead of undefined behaviour.
-    if (!(v > -9.3e18 && v < 9.3e18)) return S(0);
+    if (!(v >= -0x1p63 && v < 0x1p63)) return S(0);  // the int64 range, exactly
     return static_cast<S>(static_cast<int64_t>(v));
   } else {
     return static_cast<S>(v);

@@ -8,8 +8,11 @@ namespace wgml {
 
 int64_t shape_numel(const Shape& shape) {
   int64_t n = 1;
-  for (int64_t d : shape)
-    n *= d;
+  for (int64_t d : shape) {
+    // Absurd dims in a model must not wrap around into a plausible size.
+    WGML_CHECK(!__builtin_mul_overflow(n, d, &n), "shape ", shape,
+               " has more elements than a 64-bit count holds");
+  }
   return n;
 }
 
@@ -18,7 +21,8 @@ Strides contiguous_strides(const Shape& shape) {
   int64_t stride = 1;
   for (size_t i = shape.size(); i-- > 0;) {
     strides[i] = stride;
-    stride *= std::max<int64_t>(shape[i], 1);
+    WGML_CHECK(!__builtin_mul_overflow(stride, std::max<int64_t>(shape[i], 1), &stride), "shape ",
+               shape, " is too large: its strides overflow 64 bits");
   }
   return strides;
 }
@@ -55,10 +59,11 @@ std::vector<int> normalize_axes(const std::vector<int64_t>& axes, size_t rank,
       out.push_back(static_cast<int>(i));
     return out;
   }
+  std::vector<bool> seen(std::max<size_t>(rank, 1), false);  // linear, however many axes
   for (int64_t axis : axes) {
     const int a = normalize_axis(axis, rank, op);
-    WGML_CHECK(std::find(out.begin(), out.end(), a) == out.end(), op, ": axis ", axis,
-               " appears twice in ", axes);
+    WGML_CHECK(!seen[static_cast<size_t>(a)], op, ": axis ", axis, " appears twice in ", axes);
+    seen[static_cast<size_t>(a)] = true;
     out.push_back(a);
   }
   std::sort(out.begin(), out.end());

@@ -5,14 +5,34 @@
 #include <string>
 #include <vector>
 
+#include "wgml/core/error.h"
+
 namespace wgml {
 
 using Shape = std::vector<int64_t>;
 using Strides = std::vector<int64_t>;  // in elements; zero for broadcast dims, negative for flips
 
+// The most axes a tensor may have (NumPy 2's limit); more is an error, not a slow crawl.
+inline constexpr size_t kMaxRank = 64;
+
 int64_t shape_numel(const Shape& shape);
 Strides contiguous_strides(const Shape& shape);
 std::string shape_str(const Shape& shape);  // "[2, 3]"
+
+// Size arithmetic on values a model controls (dims, pads, strides, repeats): raises with `where`
+// (the op and the operands) instead of overflowing int64.
+template <typename... Where>
+int64_t checked_add(int64_t a, int64_t b, const Where&... where) {
+  int64_t sum = 0;
+  if (__builtin_add_overflow(a, b, &sum)) fail(where..., ": ", a, " + ", b, " overflows int64");
+  return sum;
+}
+template <typename... Where>
+int64_t checked_mul(int64_t a, int64_t b, const Where&... where) {
+  int64_t product = 0;
+  if (__builtin_mul_overflow(a, b, &product)) fail(where..., ": ", a, " * ", b, " overflows int64");
+  return product;
+}
 
 // The broadcast of two shapes (align right; sizes must match or be 1); `op` names the caller.
 Shape broadcast_shapes(const Shape& a, const Shape& b, const std::string& op);

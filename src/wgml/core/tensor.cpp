@@ -1,6 +1,7 @@
 #include "wgml/core/tensor.h"
 
 #include <cstring>
+#include <limits>
 
 #include "wgml/core/strided.h"
 
@@ -15,15 +16,27 @@ Tensor::Tensor(std::shared_ptr<Storage> storage, DType dtype, Shape shape, Strid
       offset_(offset) {
   WGML_CHECK(shape_.size() == strides_.size(), "tensor: shape ", shape_, " and strides ", strides_,
              " differ in rank");
+  WGML_CHECK(shape_.size() <= kMaxRank, "tensor: rank ", shape_.size(), " is more than the ",
+             kMaxRank, " axes wgml supports");
   for (int64_t d : shape_)
     WGML_CHECK(d >= 0, "tensor: negative dimension in shape ", shape_);
 }
 
 Tensor Tensor::empty(const Shape& shape, DType dtype, Device& device) {
+  WGML_CHECK(shape.size() <= kMaxRank, "empty: rank ", shape.size(), " is more than the ", kMaxRank,
+             " axes wgml supports");
   for (int64_t d : shape)
     WGML_CHECK(d >= 0, "empty: negative dimension in shape ", shape);
-  const size_t nbytes = static_cast<size_t>(shape_numel(shape)) * dtype_size(dtype);
-  return Tensor(device.allocate(nbytes), dtype, shape, contiguous_strides(shape), 0);
+  const int64_t numel = shape_numel(shape);
+  WGML_CHECK(static_cast<uint64_t>(numel) <= std::numeric_limits<size_t>::max() / dtype_size(dtype),
+             "empty: a ", dtype, " tensor of shape ", shape, " does not fit in memory");
+  const size_t nbytes = static_cast<size_t>(numel) * dtype_size(dtype);
+  Strides strides = contiguous_strides(shape);
+  try {
+    return Tensor(device.allocate(nbytes), dtype, shape, std::move(strides), 0);
+  } catch (const Error& e) {
+    fail(e.what(), " for a ", dtype, " tensor of shape ", shape);
+  }
 }
 
 Tensor Tensor::from_bytes(const void* data, const Shape& shape, DType dtype, Device& device) {

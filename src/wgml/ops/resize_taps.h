@@ -1,4 +1,5 @@
-// Output-to-input sampling of one resize axis (ONNX coordinate_transformation_mode, nearest_mode),
+// Output-to-input sampling of one resize axis (ONNX coordinate_transformation_mode, nearest_mode,
+// cubic_coeff_a, exclude_outside),
 // shared by the CPU kernel and the WGSL generator, which checks its formulas against it.
 #pragma once
 
@@ -15,10 +16,19 @@ namespace wgml {
 double resize_source_coordinate(const std::string& transform, int64_t x, int64_t in, int64_t out,
                                 double num, double den);
 
-// Output position o of one axis reads input positions lo[o] and hi[o] with weights 1 - w[o], w[o].
+// Output position o of one axis reads `per_output` input positions with weights: one (weight 1)
+// for nearest, two for linear, four for cubic. Positions are clamped into the input (edge
+// values); cubic's exclude_outside instead gives outside taps weight 0 and renormalises.
 struct ResizeTaps {
-  std::vector<int64_t> lo, hi;
-  std::vector<double> w;
+  size_t per_output = 1;
+  std::vector<int64_t> index;  // [out * per_output]
+  std::vector<double> weight;  // [out * per_output]
+  int64_t source(int64_t o, size_t t) const {
+    return index[static_cast<size_t>(o) * per_output + t];
+  }
+  double weight_of(int64_t o, size_t t) const {
+    return weight[static_cast<size_t>(o) * per_output + t];
+  }
 };
 ResizeTaps resize_axis_taps(const OpCall& call, size_t axis, int64_t in, int64_t out);
 

@@ -147,8 +147,19 @@ std::vector<Tensor> GraphExecutor::run(const std::vector<Tensor>& inputs) {
   first_run_ = false;
 
   std::vector<Tensor> outputs;
-  for (ValueId id : graph_.outputs)
-    outputs.push_back(fetch(id, false, values));
+  for (size_t i = 0; i < graph_.outputs.size(); ++i) {
+    Tensor t = fetch(graph_.outputs[i], false, values);
+    // A view (expand, transpose) becomes a tensor of its own here, so an absurd broadcast fails
+    // naming the output now rather than when the caller reads it.
+    if (!t.is_contiguous()) {
+      try {
+        t = on_device.call1("copy", {t});
+      } catch (const std::exception& e) {
+        fail("graph output '", graph_.output_names.at(i), "' (shape ", t.shape(), "): ", e.what());
+      }
+    }
+    outputs.push_back(t);
+  }
   return outputs;
 }
 

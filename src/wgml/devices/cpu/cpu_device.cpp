@@ -1,8 +1,12 @@
 #include "wgml/devices/cpu/cpu_device.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <new>
 
 #include "wgml/core/error.h"
@@ -14,9 +18,34 @@ namespace wgml {
 
 namespace {
 constexpr size_t kAlignment = 64;  // a cache line; SIMD paths of a later issue rely on it
+
+size_t physical_memory() {
+  const long pages = sysconf(_SC_PHYS_PAGES);
+  const long page_size = sysconf(_SC_PAGE_SIZE);
+  const uint64_t bytes = static_cast<uint64_t>(pages) * static_cast<uint64_t>(page_size);
+  if (pages <= 0 || page_size <= 0 || bytes > std::numeric_limits<size_t>::max())
+    return std::numeric_limits<size_t>::max();
+  return static_cast<size_t>(bytes);
+}
+
+std::atomic<size_t>& allocation_limit() {
+  static std::atomic<size_t> limit{physical_memory()};
+  return limit;
+}
+}  // namespace
+
+void set_cpu_allocation_limit(size_t nbytes) {
+  allocation_limit() = nbytes;
+}
+
+size_t cpu_allocation_limit() {
+  return allocation_limit();
 }
 
 CpuStorage::CpuStorage(Device& device, size_t nbytes) : Storage(device, nbytes) {
+  const size_t limit = allocation_limit();
+  WGML_CHECK(nbytes <= limit, "cpu: cannot allocate ", nbytes, " bytes, more than the limit of ",
+             limit, " bytes (the machine's memory unless set_cpu_allocation_limit lowered it)");
   const size_t rounded = (std::max<size_t>(nbytes, 1) + kAlignment - 1) / kAlignment * kAlignment;
   data_ = std::aligned_alloc(kAlignment, rounded);
   WGML_CHECK(data_ != nullptr, "cpu: out of memory allocating ", nbytes, " bytes");

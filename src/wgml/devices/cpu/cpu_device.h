@@ -5,6 +5,12 @@
 
 namespace wgml {
 
+// The largest single CPU allocation; a larger request (an absurd shape in a model) raises
+// wgml::Error naming the size instead of exhausting memory. Defaults to the machine's physical
+// memory; tests and fuzzers lower it.
+void set_cpu_allocation_limit(size_t nbytes);
+size_t cpu_allocation_limit();
+
 class CpuStorage : public Storage {
  public:
   CpuStorage(Device& device, size_t nbytes);

@@ -202,6 +202,7 @@ const ConverterTable& converter_table() {
     register_elementwise_converters(t);
     register_tensor_converters(t);
     register_nn_converters(t);
+    register_signal_converters(t);
     return t;
   }();
   return table;

@@ -395,16 +395,42 @@ Standardized standardize(NodeContext& ctx, ValueId x, const Ints& axes, double e
   return {ctx.op1("mul", {d, inv_std}), mean, inv_std};
 }
 
+// Training mode (opset 14's training_mode=1; before 14, asking for the running statistics):
+// normalizes with the batch's own mean and (population) variance over every axis but the
+// channel's, and outputs the running statistics updated by momentum.
+void convert_batch_norm_training(NodeContext& ctx, const std::vector<ValueId>& params,
+                                 double epsilon) {
+  if (wants_output(ctx, 3) || wants_output(ctx, 4)) {
+    ctx.fail_here(
+        "outputs 3 and 4 (saved_mean, saved_var) of opsets before 14 are not "
+        "supported; the running mean and variance (outputs 1, 2) are");
+  }
+  const ValueId x = ctx.input(0);
+  const int64_t rank = known_rank(ctx, x, "X");
+  if (rank < 2) ctx.fail_here(str_cat("X must be [N, C, ...], got rank ", rank));
+  Ints axes{0};
+  for (int64_t d = 2; d < rank; ++d)
+    axes.push_back(d);
+  const Attrs over_batch{{"axes", axes}, {"keepdims", int64_t{0}}};
+  const ValueId mean = ctx.op1("mean", {x}, over_batch);
+  Attrs population = over_batch;
+  population.set("correction", int64_t{0});
+  const ValueId var = ctx.op1("var", {x}, population);
+  const ValueId y =
+      ctx.op1("batch_norm", {x, params[0], params[1], mean, var}, {{"epsilon", epsilon}});
+  // running = input * momentum + batch * (1 - momentum), in the statistics' own dtype.
+  const double momentum = ctx.attr_float("momentum", 0.9);
+  auto running = [&](size_t input, ValueId batch) {
+    const DType dtype = ctx.dtype(ctx.input(input));
+    const ValueId kept = ctx.op1("mul", {ctx.input(input), ctx.scalar(momentum, dtype)});
+    const ValueId added =
+        ctx.op1("mul", {cast_to(ctx, batch, dtype), ctx.scalar(1.0 - momentum, dtype)});
+    return ctx.op1("add", {kept, added});
+  };
+  ctx.set_outputs({y, running(3, mean), running(4, var)});
+}
+
 void convert_batch_norm(NodeContext& ctx) {
-  if (ctx.opset() >= 14 && ctx.attr_int("training_mode", 0) != 0) {
-    ctx.fail_here("training_mode=1 is not supported (wgml runs inference only)");
-  }
-  for (size_t o = 1; o < ctx.node().outputs.size(); ++o) {
-    if (wants_output(ctx, o)) {
-      ctx.fail_here("output " + std::to_string(o) + " ('" + ctx.node().outputs[o] +
-                    "') is a training statistic; wgml runs the inference form only");
-    }
-  }
   const ValueId x = ctx.input(0);
   const DType dtype = ctx.dtype(x);
   // From opset 15 the statistics may have another float type than X.
@@ -412,6 +438,19 @@ void convert_batch_norm(NodeContext& ctx) {
   for (size_t i = 1; i <= 4; ++i)
     params.push_back(cast_to(ctx, ctx.input(i), dtype));
   const double epsilon = ctx.attr_float("epsilon", 1e-5);
+  const bool training = ctx.opset() >= 14 ? ctx.attr_int("training_mode", 0) != 0
+                                          : wants_output(ctx, 1) || wants_output(ctx, 2) ||
+                                                wants_output(ctx, 3) || wants_output(ctx, 4);
+  if (training) {
+    convert_batch_norm_training(ctx, params, epsilon);
+    return;
+  }
+  for (size_t o = 1; o < ctx.node().outputs.size(); ++o) {
+    if (wants_output(ctx, o)) {
+      ctx.fail_here("output " + std::to_string(o) + " ('" + ctx.node().outputs[o] +
+                    "') is a training statistic, output only when training_mode=1");
+    }
+  }
   // Opset 7's spatial=0 keeps statistics per channel and position: [C, D1, ...].
   if (ctx.opset() < 9 && ctx.attr_int("spatial", 1) == 0) {
     const ValueId inv_std =
@@ -583,6 +622,41 @@ void convert_softmax_family(NodeContext& ctx, AlongAxis along) {
 }
 
 // --- linear algebra
+
+// Det of [..., n, n] for n up to 3, by the closed forms (cofactor expansion); larger matrices
+// would need a pivoting elimination, which no engine op offers.
+void convert_det(NodeContext& ctx) {
+  const ValueId x = ctx.input(0);
+  const int64_t rank = known_rank(ctx, x, "X");
+  if (rank < 2) ctx.fail_here(str_cat("X must be [..., n, n], got rank ", rank));
+  const int64_t n = static_dim(ctx, x, rank - 1);
+  if (n < 0 || static_dim(ctx, x, rank - 2) != n) {
+    ctx.fail_here("X must end in square [n, n] matrices whose size is known when the model loads");
+  }
+  if (n > 3) ctx.fail_here(str_cat("matrices of size ", n, " are not supported (at most 3)"));
+  auto at = [&](int64_t i, int64_t j) {  // element (i, j) of every matrix: [...]
+    auto pick = [&](ValueId v, int64_t index) {
+      return ctx.op1("gather", {v, ctx.scalar(static_cast<double>(index), DType::Int64)},
+                     {{"axis", rank - 2}});
+    };
+    return pick(pick(x, i), j);
+  };
+  auto mul = [&](ValueId a, ValueId b) { return ctx.op1("mul", {a, b}); };
+  auto minor2 = [&](int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
+    return ctx.op1("sub", {mul(at(r0, c0), at(r1, c1)), mul(at(r0, c1), at(r1, c0))});
+  };
+  if (n == 1) {
+    ctx.set_outputs({at(0, 0)});
+  } else if (n == 2) {
+    ctx.set_outputs({minor2(0, 1, 0, 1)});
+  } else {
+    const ValueId expansion = ctx.op1(
+        "add",
+        {ctx.op1("sub", {mul(at(0, 0), minor2(1, 2, 1, 2)), mul(at(0, 1), minor2(1, 2, 0, 2))}),
+         mul(at(0, 2), minor2(1, 2, 0, 1))});
+    ctx.set_outputs({expansion});
+  }
+}
 
 void convert_matmul(NodeContext& ctx) {
   ctx.set_outputs({ctx.op1("matmul", {ctx.input(0), ctx.input(1)})});
@@ -845,6 +919,7 @@ void register_nn_converters(ConverterTable& t) {
   t.add("Hardmax", [](NodeContext& ctx) { convert_softmax_family(ctx, hardmax_along); });
   t.add("MatMul", convert_matmul);
   t.add("Gemm", convert_gemm);
+  t.add("Det", convert_det, 11);
   t.add("Einsum", convert_einsum, 12);
   t.add("QuantizeLinear", convert_quantize, 10);
   t.add("DequantizeLinear", convert_dequantize, 10);

@@ -137,9 +137,9 @@ ValueId reshape_by(NodeContext& ctx, ValueId x, ValueId source,
       for (int64_t axis : t.axes) {
         const int64_t d = static_dim(ctx, t.source == graph::kNoValue ? source : t.source, axis);
         all_static = all_static && d >= 0;
-        size *= d;
+        size = checked_mul(size, d, ctx.source(), ": the target shape's size");
       }
-      size = size * t.mul / t.div;
+      size = checked_mul(size, t.mul, ctx.source(), ": the target shape's size") / t.div;
     }
     sizes.push_back(size);
   }
@@ -723,16 +723,15 @@ void convert_upsample(NodeContext& ctx) {
   }
 }
 
-// Resize-11..21: inputs X, roi, scales, sizes. roi only matters to tf_crop_and_resize and
-// exclude_outside only to cubic, neither of which the engine has; both raise when they matter.
+// Resize-11..21: inputs X, roi, scales, sizes. roi only matters to tf_crop_and_resize, which the
+// engine does not have; it raises.
 void convert_resize(NodeContext& ctx) {
   const ValueId x = ctx.input(0);
   const std::string mode = ctx.attr_string("mode", "nearest");
-  if (mode == "cubic")
-    ctx.fail_here("mode cubic is not supported (wgml resizes nearest or linear)");
-  if (mode != "nearest" && mode != "linear")
+  if (mode != "nearest" && mode != "linear" && mode != "cubic")
     ctx.fail_here("unknown mode '" + mode + "'; expected nearest, linear or cubic");
   if (ctx.opset() < 11) {
+    if (mode == "cubic") ctx.fail_here("mode cubic needs opset 11 or later");
     if (ctx.constant(1) != nullptr) {
       resize_asymmetric(ctx, mode, x, ctx.constant_floats(1), std::nullopt);
     } else {
@@ -742,9 +741,10 @@ void convert_resize(NodeContext& ctx) {
   }
   std::string transform = ctx.attr_string("coordinate_transformation_mode", "half_pixel");
   const std::string nearest_mode = ctx.attr_string("nearest_mode", "round_prefer_floor");
-  if (transform == "tf_crop_and_resize" || transform == "tf_half_pixel_for_nn")
+  if (transform == "tf_crop_and_resize")
     ctx.fail_here("coordinate_transformation_mode " + transform + " is not supported");
-  const bool antialias = ctx.opset() >= 18 && ctx.attr_int("antialias", 0) != 0 && mode == "linear";
+  const bool antialias =
+      ctx.opset() >= 18 && ctx.attr_int("antialias", 0) != 0 && mode != "nearest";
   const std::string keep_ratio =
       ctx.opset() >= 18 ? ctx.attr_string("keep_aspect_ratio_policy", "stretch") : "stretch";
   const Ints axes = ctx.opset() >= 18 ? ctx.attr_ints("axes") : Ints{};
@@ -753,6 +753,10 @@ void convert_resize(NodeContext& ctx) {
   if (has_scales == has_sizes) ctx.fail_here("needs exactly one of scales and sizes");
 
   Attrs attrs{{"mode", mode}, {"nearest_mode", nearest_mode}};
+  if (mode == "cubic") {
+    attrs.set("cubic_coeff_a", ctx.attr_float("cubic_coeff_a", -0.75));
+    attrs.set("exclude_outside", ctx.attr_int("exclude_outside", 0));
+  }
   AttrInputs dynamic;
   // Plain full-rank scales or sizes pass through (folded when constant); everything else needs
   // them and the input's shape now.
@@ -819,7 +823,7 @@ void convert_resize(NodeContext& ctx) {
     const double out = sizes.empty() ? std::floor(static_cast<double>(in[i]) * scales[i])
                                      : static_cast<double>(sizes[i]);
     if (antialias && out < static_cast<double>(in[i]))
-      ctx.fail_here("antialias when downsampling linearly is not supported");
+      ctx.fail_here("antialias when downsampling (mode " + mode + ") is not supported");
     // half_pixel_symmetric differs from half_pixel only when in * scale is not a whole size.
     if (transform == "half_pixel_symmetric" && sizes.empty() &&
         static_cast<double>(in[i]) * scales[i] != out)
@@ -842,7 +846,8 @@ void convert_depth_to_space(NodeContext& ctx) {
   const ValueId x = ctx.input(0);
   if (ctx.rank(x) != 4) ctx.fail_here("input must be 4-d [N, C, H, W]");
   const int64_t b = ctx.required_int("blocksize");
-  if (b < 1) ctx.fail_here(str_cat("blocksize ", b, " must be positive"));
+  if (b < 1 || b > 3037000499)  // blocksize^2 must fit in int64
+    ctx.fail_here(str_cat("blocksize ", b, " must be between 1 and 3037000499"));
   const std::string mode = ctx.opset() >= 11 ? ctx.attr_string("mode", "DCR") : "DCR";
   const int64_t c = static_dim(ctx, x, 1);
   if (c >= 0 && c % (b * b) != 0)
@@ -869,7 +874,8 @@ void convert_space_to_depth(NodeContext& ctx) {
   const ValueId x = ctx.input(0);
   if (ctx.rank(x) != 4) ctx.fail_here("input must be 4-d [N, C, H, W]");
   const int64_t b = ctx.required_int("blocksize");
-  if (b < 1) ctx.fail_here(str_cat("blocksize ", b, " must be positive"));
+  if (b < 1 || b > 3037000499)  // blocksize^2 must fit in int64
+    ctx.fail_here(str_cat("blocksize ", b, " must be between 1 and 3037000499"));
   for (int64_t axis : {2, 3}) {
     const int64_t d = static_dim(ctx, x, axis);
     if (d >= 0 && d % b != 0)

@@ -1,4 +1,5 @@
 // CPU kernels of the pool family: max_pool and avg_pool over any number of spatial axes.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -17,6 +18,21 @@ bool next_index(Ints& index, const Ints& dims) {
     index[d] = 0;
   }
   return false;
+}
+
+// Advances a multi-index over the box [lo, hi); false once it wraps around.
+bool next_index_in(Ints& index, const Ints& lo, const Ints& hi) {
+  for (size_t d = index.size(); d-- > 0;) {
+    if (++index[d] < hi[d]) return true;
+    index[d] = lo[d];
+  }
+  return false;
+}
+
+// The first kernel tap k in [0, kernel] whose position begin + k * dilation reaches `bound`.
+int64_t first_tap(int64_t begin, int64_t dilation, int64_t bound, int64_t kernel) {
+  if (begin >= bound) return 0;
+  return std::min(kernel, (bound - begin - 1) / dilation + 1);  // a ceil that cannot overflow
 }
 
 template <bool kMax>
@@ -48,21 +64,29 @@ void pool_kernel(const OpCall& call, const std::vector<Tensor>& inputs,
       const S* plane = src + p * in_plane;
       Ints o(spatial, 0);
       do {
+        // Per axis, the taps [lo, hi) that land inside the input, and how many land inside the
+        // padded input (count_include_pad): the loop visits only the former, so a huge kernel
+        // over mostly padding costs no more than the input it covers.
+        Ints lo(spatial), hi(spatial);
+        double count = 1;  // the avg_pool divisor; double, as huge kernels overflow int64
+        bool any = true;
+        for (size_t d = 0; d < spatial; ++d) {
+          const int64_t begin = o[d] * strides[d] - pads[d];
+          lo[d] = first_tap(begin, dilations[d], 0, kernel[d]);
+          hi[d] = first_tap(begin, dilations[d], in_size[d], kernel[d]);
+          count *= static_cast<double>(
+              include_pad ? first_tap(begin, dilations[d], in_size[d] + pads[d + spatial],
+                                      kernel[d]) -
+                                first_tap(begin, dilations[d], -pads[d], kernel[d])
+                          : hi[d] - lo[d]);
+          any = any && lo[d] < hi[d];
+        }
         C acc = kMax ? lowest : C(0);
-        int64_t count = 0;  // the avg_pool divisor
-        Ints k(spatial, 0);
-        do {
-          bool inside = true, in_padded = true;
+        Ints k = lo;
+        while (any) {
           int64_t at = 0;
-          for (size_t d = 0; d < spatial; ++d) {
-            const int64_t pos = o[d] * strides[d] - pads[d] + k[d] * dilations[d];
-            inside = inside && pos >= 0 && pos < in_size[d];
-            in_padded = in_padded && pos >= -pads[d] && pos < in_size[d] + pads[d + spatial];
-            at += pos * in_strides[d];
-          }
-          // count_include_pad counts explicit padding, never a ceil_mode overhang past it.
-          if (include_pad ? in_padded : inside) ++count;
-          if (!inside) continue;
+          for (size_t d = 0; d < spatial; ++d)
+            at += (o[d] * strides[d] - pads[d] + k[d] * dilations[d]) * in_strides[d];
           const C v = load_as<S, C>(plane[at]);
           if constexpr (kMax) {
             if constexpr (std::is_floating_point_v<C>) {
@@ -73,12 +97,13 @@ void pool_kernel(const OpCall& call, const std::vector<Tensor>& inputs,
           } else {
             acc += v;
           }
-        } while (next_index(k, kernel));
+          any = next_index_in(k, lo, hi);
+        }
         if constexpr (kMax) {
           *dst++ = store_as<S>(acc);
         } else {
           // A dilated window can miss the input entirely: 0 / 0 gives NaN, not UB, for floats.
-          *dst++ = store_as<S>(static_cast<double>(acc) / static_cast<double>(count));
+          *dst++ = store_as<S>(static_cast<double>(acc) / count);
         }
       } while (next_index(o, out_size));
     }

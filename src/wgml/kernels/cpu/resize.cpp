@@ -1,4 +1,5 @@
-// CPU kernels of the resize family: ONNX Resize, nearest and (multi)linear, over any axes.
+// CPU kernels of the resize family: ONNX Resize, nearest, (multi)linear and (multi)cubic, over
+// any axes.
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -19,34 +20,57 @@ void resize_kernel(const OpCall& call, const std::vector<Tensor>& inputs,
   const size_t rank = x.rank();
   const Shape& out_shape = out.shape();
   const Strides in_strides = contiguous_strides(x.shape());
-  std::vector<ResizeTaps> taps;
-  for (size_t d = 0; d < rank; ++d)
-    taps.push_back(resize_axis_taps(call, d, x.shape()[d], out_shape[d]));
+  // Per axis and output position, the taps of non-zero weight as (element offset, weight):
+  // skipping weight-0 taps keeps an infinity there from turning the result into NaN, and axes
+  // that do not blend cost one tap.
+  std::vector<std::vector<std::vector<std::pair<int64_t, double>>>> taps(rank);
+  for (size_t d = 0; d < rank; ++d) {
+    const ResizeTaps axis = resize_axis_taps(call, d, x.shape()[d], out_shape[d]);
+    for (int64_t o = 0; o < out_shape[d]; ++o) {
+      std::vector<std::pair<int64_t, double>> nonzero;
+      for (size_t t = 0; t < axis.per_output; ++t) {
+        if (axis.weight_of(o, t) != 0)
+          nonzero.emplace_back(axis.source(o, t) * in_strides[d], axis.weight_of(o, t));
+      }
+      if (nonzero.empty()) nonzero.emplace_back(0, 0.0);  // every weight 0: the sum is 0
+      taps[d].push_back(nonzero);
+    }
+  }
+  const bool nearest = call.attrs.s("mode") == "nearest";
 
   dispatch_dtype(x.dtype(), [&](auto tag) {
     using S = typename decltype(tag)::type;
     const S* src = cpu_data<S>(x);
     S* dst = cpu_data<S>(out);
     std::vector<int64_t> o(rank, 0);
+    std::vector<size_t> t(rank, 0);  // the tap of each axis in the sum below
     for (int64_t i = 0; i < out.numel(); ++i) {
-      if (call.attrs.s("mode") == "nearest") {
+      if (nearest) {
         int64_t at = 0;
         for (size_t d = 0; d < rank; ++d)
-          at += taps[d].lo[size_t(o[d])] * in_strides[d];
+          at += taps[d][size_t(o[d])][0].first;
         *dst++ = src[at];  // a pure selection: no rounding, any dtype
       } else {
-        // Sum over the 2^rank corners, skipping the ones of weight 0 (axes that do not blend).
+        // Sum over every combination of one tap per axis (an odometer over t).
         double acc = 0;
-        for (uint64_t corner = 0; corner < (uint64_t{1} << rank); ++corner) {
+        std::fill(t.begin(), t.end(), 0);
+        for (bool more = true; more;) {
           double weight = 1;
           int64_t at = 0;
-          for (size_t d = 0; d < rank && weight != 0; ++d) {
-            const size_t od = size_t(o[d]);
-            const bool hi = ((corner >> d) & 1) != 0;
-            weight *= hi ? taps[d].w[od] : 1.0 - taps[d].w[od];
-            at += (hi ? taps[d].hi[od] : taps[d].lo[od]) * in_strides[d];
+          for (size_t d = 0; d < rank; ++d) {
+            const auto& [offset, w] = taps[d][size_t(o[d])][t[d]];
+            weight *= w;
+            at += offset;
           }
-          if (weight != 0) acc += weight * load_as<S, double>(src[at]);
+          acc += weight * load_as<S, double>(src[at]);
+          more = false;
+          for (size_t d = rank; d-- > 0;) {
+            if (++t[d] < taps[d][size_t(o[d])].size()) {
+              more = true;
+              break;
+            }
+            t[d] = 0;
+          }
         }
         *dst++ = store_as<S>(acc);
       }

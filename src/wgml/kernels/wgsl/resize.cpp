@@ -1,7 +1,9 @@
-// Resize (ONNX nearest and multilinear) on WebGPU: one invocation per output element. Each axis's
-// source coordinate is an exact integer ratio (A * o + B) / D whenever one reproduces the CPU's
-// double-precision taps at every output position (checked here, on the host); other scales fall
-// back to f32 coordinates (linear) or a table of source positions (nearest).
+// Resize (ONNX nearest, multilinear and multicubic) on WebGPU: one invocation per output element.
+// For nearest and linear, each axis's source coordinate is an exact integer ratio (A * o + B) / D
+// whenever one reproduces the CPU's double-precision taps at every output position (checked here,
+// on the host); other scales fall back to f32 coordinates (linear) or a table of source positions
+// (nearest). Cubic reads its four positions and weights per output position from tables the host
+// computes with the CPU's taps.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -20,7 +22,7 @@ namespace {
 // How one axis maps output to input coordinates.
 struct AxisMap {
   int64_t in = 1, out = 1;
-  bool nearest = true;
+  std::string mode;
   std::string transform, nearest_mode;
   double num = 1, den = 1;  // the ratio in/out: (in, out) for sizes, (1, scale) for scales
   ResizeTaps taps;
@@ -30,7 +32,7 @@ AxisMap axis_map(const OpCall& call, size_t axis, int64_t in, int64_t out) {
   AxisMap m;
   m.in = in;
   m.out = out;
-  m.nearest = call.attrs.s("mode") == "nearest";
+  m.mode = call.attrs.s("mode");
   m.transform = call.attrs.s("coordinate_transformation_mode");
   m.nearest_mode = call.attrs.s("nearest_mode");
   const Floats& scales = call.attrs.floats("scales");
@@ -41,11 +43,14 @@ AxisMap axis_map(const OpCall& call, size_t axis, int64_t in, int64_t out) {
   return m;
 }
 
+// True when every output position reads its own input position with weight 1 and nothing else.
 bool is_identity(const AxisMap& m) {
   if (m.in != m.out) return false;
   for (int64_t o = 0; o < m.out; ++o) {
-    const size_t ou = static_cast<size_t>(o);
-    if (m.taps.lo[ou] != o || m.taps.w[ou] != 0.0) return false;
+    for (size_t t = 0; t < m.taps.per_output; ++t) {
+      const double w = m.taps.weight_of(o, t);
+      if (w != 0.0 && (m.taps.source(o, t) != o || w != 1.0)) return false;
+    }
   }
   return true;
 }
@@ -66,6 +71,7 @@ Ratio coordinate_ratio(const AxisMap& m, int64_t rn, int64_t rd) {
     return {m.in - 1, 0, m.out - 1};
   }
   if (m.transform == "asymmetric") return {rn, 0, rd};
+  if (m.transform == "tf_half_pixel_for_nn") return {2 * rn, rn, 2 * rd};  // (o + 1/2) * rn / rd
   if (m.transform == "pytorch_half_pixel" && m.out <= 1) return {0, 0, 1};
   return {2 * rn, rn - rd, 2 * rd};  // (o + 1/2) * rn / rd - 1/2
 }
@@ -99,7 +105,7 @@ int64_t apply(const NearestFormula& f, int64_t o, int64_t in) {
 
 bool nearest_matches(const AxisMap& m, const NearestFormula& f) {
   for (int64_t o = 0; o < m.out; ++o) {
-    if (apply(f, o, m.in) != m.taps.lo[static_cast<size_t>(o)]) return false;
+    if (apply(f, o, m.in) != m.taps.source(o, 0)) return false;
   }
   return true;
 }
@@ -110,7 +116,6 @@ bool linear_matches(const AxisMap& m, const Ratio& r) {
       r.a * (m.out - 1) + std::abs(r.b) > kI32Max || (m.in - 1) * r.d > kI32Max)
     return false;
   for (int64_t o = 0; o < m.out; ++o) {
-    const size_t ou = static_cast<size_t>(o);
     const int64_t n = r.a * o + r.b;
     int64_t lo = 0;
     double w = 0;
@@ -120,7 +125,7 @@ bool linear_matches(const AxisMap& m, const Ratio& r) {
       lo = n / r.d;
       w = static_cast<double>(n % r.d) / static_cast<double>(r.d);
     }
-    if (lo != m.taps.lo[ou] || std::fabs(w - m.taps.w[ou]) > 1e-9) return false;
+    if (lo != m.taps.source(o, 0) || std::fabs(w - m.taps.weight_of(o, 1)) > 1e-9) return false;
   }
   return true;
 }
@@ -171,7 +176,7 @@ void emit_nearest_axis(ShaderWriter& w, const AxisMap& m, size_t d, bool by_size
   auto& decl = w.decl();
   decl << "const near" << d << " = array<u32, " << m.out << ">(";
   for (int64_t i = 0; i < m.out; ++i)
-    decl << (i ? ", " : "") << m.taps.lo[static_cast<size_t>(i)] << "u";
+    decl << (i ? ", " : "") << m.taps.source(i, 0) << "u";
   decl << ");\n";
   w.body() << "  let " << s << " = near" << d << "[" << o << "];\n";
 }
@@ -203,6 +208,9 @@ void emit_linear_axis(ShaderWriter& w, const AxisMap& m, size_t d, bool by_sizes
     slope = m.out > 1 ? static_cast<double>(m.in - 1) / static_cast<double>(m.out - 1) : 0.0;
   } else if (m.transform == "asymmetric") {
     slope = m.num / m.den;
+  } else if (m.transform == "tf_half_pixel_for_nn") {
+    slope = m.num / m.den;
+    offset = 0.5 * slope;
   } else if (!(m.transform == "pytorch_half_pixel" && m.out <= 1)) {
     slope = m.num / m.den;
     offset = 0.5 * slope - 0.5;
@@ -213,6 +221,47 @@ void emit_linear_axis(ShaderWriter& w, const AxisMap& m, size_t d, bool by_sizes
     << "  lo" << n << " = min(u32(floor(c" << n << ")), " << m.in - 1 << "u);\n"
     << "  w" << n << " = c" << n << " - floor(c" << n << ");\n"
     << "  let hi" << n << " = min(lo" << n << " + 1u, " << m.in - 1 << "u);\n";
+}
+
+// Cubic: the four source positions (u32) and weights (f32) of each output position as tables
+// indexed by o * 4 + tap, from the CPU's taps.
+void emit_cubic_tables(ShaderWriter& w, const AxisMap& m, size_t d) {
+  const size_t count = m.taps.index.size();
+  auto& decl = w.decl();
+  decl << "const cubic_at" << d << " = array<u32, " << count << ">(";
+  for (size_t i = 0; i < count; ++i)
+    decl << (i ? ", " : "") << m.taps.index[i] << "u";
+  decl << ");\nconst cubic_w" << d << " = array<f32, " << count << ">(";
+  for (size_t i = 0; i < count; ++i)
+    decl << (i ? ", " : "") << literal(m.taps.weight[i], "f32");
+  decl << ");\n";
+}
+
+// The weighted sum over every combination of one tap per cubic axis: nested loops over the taps.
+void emit_cubic_sum(ShaderWriter& w, const Tensor& x, std::vector<std::string> coords,
+                    const std::vector<size_t>& cubic_axes) {
+  auto& b = w.body();
+  b << "  var acc = 0.0;\n";
+  std::string indent = "  ", weight;
+  for (size_t d : cubic_axes) {
+    const std::string n = std::to_string(d);
+    b << indent << "for (var t" << n << " = 0u; t" << n << " < 4u; t" << n << " = t" << n
+      << " + 1u) {\n";
+    indent += "  ";
+    b << indent << "let k" << n << " = o" << n << " * 4u + t" << n << ";\n"
+      << indent << "let c" << n << " = cubic_at" << n << "[k" << n << "];\n";
+    weight += (weight.empty() ? "" : " * ") + std::string("cubic_w") + n + "[k" + n + "]";
+    coords[d] = "c" + n;
+  }
+  // Weight-0 taps are skipped, as on the CPU, so that an infinity there does not become NaN.
+  b << indent << "let weight = " << weight << ";\n"
+    << indent << "if (weight != 0.0) { acc = acc + weight * x_load(" << offset_of(x, coords)
+    << "); }\n";
+  for (size_t i = cubic_axes.size(); i-- > 0;) {
+    indent.resize(indent.size() - 2);
+    b << indent << "}\n";
+  }
+  b << "  out_store(gid, acc);\n";
 }
 
 void resize_kernel(const OpCall& call, const std::vector<Tensor>& inputs,
@@ -239,12 +288,16 @@ void resize_kernel(const OpCall& call, const std::vector<Tensor>& inputs,
   emit_coords(b, "gid", out_shape, "o");
   // Per axis: pass the coordinate through, pick one source position, or blend two.
   std::vector<std::string> picks;
-  std::vector<size_t> blends;
+  std::vector<size_t> blends, cubic_axes;
   for (size_t d = 0; d < rank; ++d) {
     const AxisMap m = axis_map(call, d, x.shape()[d], out_shape[d]);
     const std::string n = std::to_string(d);
     if (is_identity(m)) {
       picks.push_back("o" + n);
+    } else if (m.mode == "cubic") {
+      emit_cubic_tables(w, m, d);
+      picks.push_back("o" + n);  // replaced by the tap's position in the sum
+      cubic_axes.push_back(d);
     } else if (nearest) {
       emit_nearest_axis(w, m, d, by_sizes);
       picks.push_back("s" + n);
@@ -253,6 +306,11 @@ void resize_kernel(const OpCall& call, const std::vector<Tensor>& inputs,
       picks.push_back("lo" + n);
       blends.push_back(d);
     }
+  }
+  if (!cubic_axes.empty()) {
+    emit_cubic_sum(w, x, picks, cubic_axes);
+    recorder.run(w.finish_elementwise(static_cast<uint64_t>(out.numel())));
+    return;
   }
   if (blends.empty()) {
     // A pure selection: any dtype, no rounding.

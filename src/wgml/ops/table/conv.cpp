@@ -34,9 +34,9 @@ void check_operands(const OpCall& call, const std::vector<Tensor>& in, bool tran
   if (transpose) {
     WGML_CHECK(w[0] == channels, op, ": W ", w, " must be [C, M/group, k...] with C = ", channels,
                " (X ", x, ")");
-    out_channels = w[1] * group;
+    out_channels = checked_mul(w[1], group, op, ": W ", w, " with group ", group);
   } else {
-    WGML_CHECK(w[1] * group == channels, op, ": W ", w,
+    WGML_CHECK(checked_mul(w[1], group, op, ": W ", w, " with group ", group) == channels, op, ": W ", w,
                " must be [M, C/group, k...] with C/group = ", channels / group, " (X ", x,
                ", group ", group, ")");
     WGML_CHECK(w[0] % group == 0, op, ": output channels ", w[0], " of W ", w,
@@ -74,6 +74,8 @@ void conv_window(const OpCall& call, const Shape& x, const Shape& w, Ints* strid
   for (int64_t p : pads) {
     WGML_CHECK(p >= 0, op, ": pads ", pads, " must be >= 0");
   }
+  for (size_t d = 0; d < rank; ++d)
+    checked_add((*pads_begin)[d], (*pads_end)[d], op, ": pads ", pads);
 
   const std::string& auto_pad = call.attrs.s("auto_pad");
   const bool same = auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER";
@@ -92,13 +94,22 @@ void conv_window(const OpCall& call, const Shape& x, const Shape& w, Ints* strid
     }
     WGML_CHECK(output_shape.empty() || output_shape.size() == rank, op, ": output_shape ",
                call.attrs.ints("output_shape"), " needs ", rank, " spatial sizes");
+    for (int64_t size : output_shape)
+      WGML_CHECK(size >= 0, op, ": output_shape ", output_shape, " has a negative size");
   }
   for (size_t d = 0; d < rank; ++d) {
     const int64_t in = x[d + 2], stride = (*strides)[d];
-    const int64_t extent = ((*dilations)[d] * (w[d + 2] - 1)) + 1;  // the dilated kernel's span
+    // Model-controlled sizes: overflow is an error, not a wrapped size.
+    const auto add = [&](int64_t a, int64_t b) {
+      return checked_add(a, b, op, ": spatial axis ", d, " of X ", x, " and W ", w);
+    };
+    const auto mul = [&](int64_t a, int64_t b) {
+      return checked_mul(a, b, op, ": spatial axis ", d, " of X ", x, " and W ", w);
+    };
+    const int64_t extent = add(mul((*dilations)[d], w[d + 2] - 1), 1);  // the dilated kernel's span
     if (!transpose && same) {
-      const int64_t out = (in + stride - 1) / stride;
-      const int64_t total = std::max<int64_t>(0, ((out - 1) * stride) + extent - in);
+      const int64_t out = add(in, stride - 1) / stride;
+      const int64_t total = std::max<int64_t>(0, add(mul(out - 1, stride), extent - in));
       (*pads_begin)[d] = auto_pad == "SAME_UPPER" ? total / 2 : total - (total / 2);
       (*pads_end)[d] = total - (*pads_begin)[d];
     }
@@ -106,8 +117,8 @@ void conv_window(const OpCall& call, const Shape& x, const Shape& w, Ints* strid
       // ONNX's rule: SAME makes the output in * stride; the pads make up the difference. An
       // output beyond the input's reach grows at the end only (a negative end pad), as ONNX
       // Runtime clamps the total at 0 and ONNX's test_convtranspose_output_shape expects.
-      const int64_t out = output_shape.empty() ? in * stride : output_shape[d];
-      const int64_t total = (stride * (in - 1)) + output_padding[d] + extent - out;
+      const int64_t out = output_shape.empty() ? mul(in, stride) : output_shape[d];
+      const int64_t total = add(add(mul(stride, in - 1), output_padding[d]), extent - out);
       if (total < 0) {
         (*pads_begin)[d] = 0;
       } else {
@@ -128,8 +139,9 @@ std::vector<TensorDesc> infer_conv(const OpCall& call, const std::vector<Tensor>
   conv_window(call, x, w, &strides, &dilations, &pads_begin, &pads_end);
   Shape out = {x[0], w[0]};
   for (size_t d = 0; d + 2 < x.size(); ++d) {
-    const int64_t padded = x[d + 2] + pads_begin[d] + pads_end[d];
-    const int64_t extent = (dilations[d] * (w[d + 2] - 1)) + 1;
+    const int64_t padded = checked_add(x[d + 2], pads_begin[d] + pads_end[d], "conv: X ", x,
+                                       " padded by ", pads_begin, " and ", pads_end);
+    const int64_t extent = (dilations[d] * (w[d + 2] - 1)) + 1;  // conv_window checked it
     WGML_CHECK(padded >= extent, "conv: W ", w, " with dilations ", dilations, " does not fit X ",
                x, " padded by ", pads_begin, " and ", pads_end);
     out.push_back(((padded - extent) / strides[d]) + 1);
@@ -144,11 +156,13 @@ std::vector<TensorDesc> infer_conv_transpose(const OpCall& call, const std::vect
   Ints strides, dilations, pads_begin, pads_end;
   conv_window(call, x, w, &strides, &dilations, &pads_begin, &pads_end);
   const Ints output_padding = per_axis(call, "output_padding", x.size() - 2, 0);
-  Shape out = {x[0], w[1] * call.attrs.i("group")};
+  Shape out = {x[0], w[1] * call.attrs.i("group")};  // check_operands checked the product
   for (size_t d = 0; d + 2 < x.size(); ++d) {
-    const int64_t extent = (dilations[d] * (w[d + 2] - 1)) + 1;
-    const int64_t size =
-        (strides[d] * (x[d + 2] - 1)) + output_padding[d] + extent - pads_begin[d] - pads_end[d];
+    const int64_t extent = (dilations[d] * (w[d + 2] - 1)) + 1;  // conv_window checked it
+    const auto where = [&] { return str_cat("conv_transpose: spatial axis ", d, " of X ", x); };
+    const int64_t grown = checked_add(checked_mul(strides[d], x[d + 2] - 1, where()),
+                                      checked_add(output_padding[d], extent, where()), where());
+    const int64_t size = checked_add(grown, -(pads_begin[d] + pads_end[d]), where());
     WGML_CHECK(size >= 1, "conv_transpose: output size ", size, " along spatial axis ", d,
                " for X ", x, ", W ", w, " and pads ", pads_begin, ", ", pads_end);
     out.push_back(size);

@@ -26,7 +26,8 @@ Descs infer_pad(const OpCall& call, const Inputs& in) {
   Shape out(rank);
   for (size_t d = 0; d < rank; ++d) {
     const int64_t begin = pads[d], end = pads[d + rank];
-    out[d] = shape[d] + begin + end;
+    out[d] = checked_add(shape[d], checked_add(begin, end, "pad: pads ", pads), "pad: axis ", d,
+                         " of input ", shape, " with pads ", pads);
     WGML_CHECK(out[d] >= 0, "pad: pads ", pads, " crop axis ", d, " of input ", shape,
                " below zero");
     const bool grows = begin > 0 || end > 0;
@@ -56,7 +57,9 @@ Descs infer_concat(const OpCall& call, const Inputs& in) {
     }
     WGML_CHECK(same, "concat: input ", i, " has shape ", s, " but input 0 has ", first,
                "; they must match except on axis ", axis);
-    out[static_cast<size_t>(axis)] += s[static_cast<size_t>(axis)];
+    out[static_cast<size_t>(axis)] =
+        checked_add(out[static_cast<size_t>(axis)], s[static_cast<size_t>(axis)],
+                    "concat: the sizes along axis ", axis);
   }
   return {{out, in[0].dtype()}};
 }
@@ -69,7 +72,8 @@ Descs infer_tile(const OpCall& call, const Inputs& in) {
   Shape out(shape.size());
   for (size_t d = 0; d < shape.size(); ++d) {
     WGML_CHECK(repeats[d] >= 0, "tile: negative repeat in ", repeats);
-    out[d] = shape[d] * repeats[d];
+    out[d] = checked_mul(shape[d], repeats[d], "tile: axis ", d, " of input ", shape,
+                         " repeated ", repeats);
   }
   return {{out, in[0].dtype()}};
 }

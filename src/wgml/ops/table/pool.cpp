@@ -21,8 +21,8 @@ Ints per_axis(const OpCall& call, const char* name, size_t spatial, int64_t fall
   return given;
 }
 
-int64_t ceil_div(int64_t a, int64_t b) {
-  return (a + b - 1) / b;
+int64_t ceil_div(int64_t a, int64_t b) {  // a >= 0, b >= 1; no overflow
+  return a == 0 ? 0 : (a - 1) / b + 1;
 }
 
 PoolWindows resolve_pool_windows(const OpCall& call, const Shape& in) {
@@ -53,11 +53,20 @@ PoolWindows resolve_pool_windows(const OpCall& call, const Shape& in) {
     const int64_t size = in[d + 2], k = w.kernel[d], s = w.strides[d], dil = w.dilations[d];
     WGML_CHECK(k >= 1 && s >= 1 && dil >= 1, op, ": kernel_shape ", w.kernel, ", strides ",
                w.strides, " and dilations ", w.dilations, " must be positive");
-    const int64_t extent = dil * (k - 1) + 1;  // the span one window covers
+    // Model-controlled sizes: overflow is an error, not a wrapped size.
+    const auto add = [&](int64_t a, int64_t b) {
+      return checked_add(a, b, op, ": spatial axis ", d, " of input ", in, " (kernel_shape ",
+                         w.kernel, ", strides ", w.strides, ", dilations ", w.dilations, ", pads ",
+                         pads, ")");
+    };
+    const int64_t extent = add(checked_mul(dil, k - 1, op, ": kernel_shape ", w.kernel,
+                                           " with dilations ", w.dilations),
+                               1);  // the span one window covers
     int64_t pb = pads[d], pe = pads[d + spatial];
     if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
       // Enough padding that out = ceil(in / stride); the odd one goes at the end for UPPER.
-      const int64_t total = std::max<int64_t>(0, (ceil_div(size, s) - 1) * s + extent - size);
+      const int64_t total =
+          std::max<int64_t>(0, add((ceil_div(size, s) - 1) * s, extent - size));
       pb = auto_pad == "SAME_UPPER" ? total / 2 : total - total / 2;
       pe = total - pb;
     }
@@ -66,14 +75,15 @@ PoolWindows resolve_pool_windows(const OpCall& call, const Shape& in) {
     WGML_CHECK(pb < extent && pe < extent, op, ": pads ", pads, " on spatial axis ", d,
                " must be smaller than the kernel extent ", extent, " (kernel_shape ", w.kernel,
                ", dilations ", w.dilations, ")");
-    const int64_t room = size + pb + pe - extent;
+    const int64_t padded = add(size, add(pb, pe));
+    const int64_t room = padded - extent;
     WGML_CHECK(room >= 0, op, ": kernel extent ", extent, " is larger than the padded input (",
-               size + pb + pe, ") on spatial axis ", d, " of input ", in, " (kernel_shape ",
+               padded, ") on spatial axis ", d, " of input ", in, " (kernel_shape ",
                w.kernel, ", dilations ", w.dilations, ", pads [", pb, ", ", pe, "])");
     int64_t out = (ceil_mode != 0 ? ceil_div(room, s) : room / s) + 1;
     // ceil_mode keeps a last partial window only if it starts inside the input or the begin
     // padding, as torch and ONNX do.
-    if (ceil_mode != 0 && (out - 1) * s >= size + pb) --out;
+    if (ceil_mode != 0 && out - 1 >= ceil_div(size + pb, s)) --out;  // (out - 1) * s >= size + pb
     w.pad_begin.push_back(pb);
     w.pad_end.push_back(pe);
     w.out_size.push_back(out);

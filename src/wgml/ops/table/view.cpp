@@ -31,7 +31,7 @@ Shape resolve_reshape(const OpCall& call, const Shape& in) {
       continue;
     }
     WGML_CHECK(out[i] >= 0, "reshape: invalid size ", out[i], " in ", spec);
-    known *= out[i];
+    known = checked_mul(known, out[i], "reshape: shape ", spec);
   }
   const int64_t numel = shape_numel(in);
   if (infer_at >= 0) {
@@ -138,11 +138,12 @@ Outputs slice_view(OpBuilder&, const OpCall& call, const Outputs& in) {
       start = clamp(std::max<int64_t>(starts[i], -dim - 1), 0, dim - 1);
       end = clamp(std::max<int64_t>(ends[i], -dim - 1), -1, dim - 1);
     }
-    const int64_t count = step > 0 ? std::max<int64_t>(0, (end - start + step - 1) / step)
-                                   : std::max<int64_t>(0, (start - end - step - 1) / -step);
+    // ceil((end - start) / step) written so that no step (INT64_MIN included) overflows.
+    const int64_t count = step > 0 ? (end > start ? (end - start - 1) / step + 1 : 0)
+                                   : (start > end ? 1 - (start - end - 1) / step : 0);
     shape[axis] = count;
     if (count > 0) offset += start * strides[axis];
-    strides[axis] *= step;
+    if (count > 1) strides[axis] *= step;  // |step| < dim here; a single element needs no stride
   }
   return {x.with_view(shape, strides, offset)};
 }
@@ -213,7 +214,7 @@ Outputs flatten_view(OpBuilder& b, const OpCall& call, const Outputs& in) {
   if (axis < 0) axis += rank;
   int64_t outer = 1;
   for (int64_t d = 0; d < axis; ++d)
-    outer *= x.shape()[static_cast<size_t>(d)];
+    outer = checked_mul(outer, x.shape()[static_cast<size_t>(d)], "flatten: input ", x.shape());
   const int64_t inner = outer == 0 ? 0 : x.numel() / outer;
   return {b.call1("reshape", {x}, {{"shape", Ints{outer, inner}}})};
 }
@@ -225,7 +226,7 @@ Outputs split_view(OpBuilder& b, const OpCall& call, const Outputs& in) {
   int64_t total = 0;
   for (int64_t s : sizes) {
     WGML_CHECK(s >= 0, "split: negative size in ", sizes);
-    total += s;
+    total = checked_add(total, s, "split: sizes ", sizes);
   }
   WGML_CHECK(total == x.shape()[static_cast<size_t>(axis)], "split: sizes ", sizes, " sum to ",
              total, " but axis ", axis, " of ", x.shape(), " has ", x.shape()[size_t(axis)]);
