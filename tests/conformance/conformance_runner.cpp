@@ -19,7 +19,9 @@
 #include "expected_failures.h"
 #include "failure_category.h"
 #include "wgml/core/error.h"
+#ifndef __EMSCRIPTEN__
 #include "wgml/devices/webgpu/webgpu_device.h"
+#endif
 
 namespace wgml::conformance {
 namespace {
@@ -87,9 +89,13 @@ std::vector<Device*> open_devices(const std::string& which) {
   std::vector<Device*> devices;
   if (which == "all" || which == "cpu") devices.push_back(&cpu_device());
   if (which == "all" || which == "webgpu") {
+#ifdef __EMSCRIPTEN__
+    fail("the WebAssembly build has no WebGPU device yet (the browser issue adds it)");
+#else
     WebGpuDevice& webgpu = webgpu_device();  // raises saying why when there is no adapter
     std::cout << "webgpu adapter: " << webgpu.adapter().summary() << "\n";
     devices.push_back(&webgpu);
+#endif
   }
   WGML_CHECK(!devices.empty(), "unknown --device '", which, "' (cpu, webgpu or all)");
   return devices;
