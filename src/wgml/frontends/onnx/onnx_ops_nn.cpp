@@ -774,6 +774,17 @@ void convert_matmul_integer(NodeContext& ctx) {
   ctx.set_outputs({ctx.op1("matmul", {a, b})});
 }
 
+// The QLinear ops' common tail: an exact int32 accumulator scaled by `multiplier` into the
+// output's quantized type around its zero point, rounding halves to even and saturating.
+ValueId requantize(NodeContext& ctx, ValueId acc, ValueId multiplier, ValueId zero_point) {
+  const DType out = ctx.dtype(zero_point);
+  double lo = 0, hi = 0;
+  quant_range(ctx, out, &lo, &hi);
+  ValueId y = ctx.op1("round", {ctx.op1("mul", {cast_to(ctx, acc, DType::Float32), multiplier})});
+  y = ctx.op1("add", {y, cast_to(ctx, zero_point, DType::Float32)});
+  return cast_to(ctx, ctx.op1("clip", {y}, {{"min", lo}, {"max", hi}}), out);
+}
+
 // QLinearMatMul: the int32 product of the centered operands, rescaled by
 // a_scale * b_scale / y_scale (one float32 multiplier, as ONNX Runtime), rounded half to even,
 // shifted by y_zero_point and saturated.
@@ -787,12 +798,7 @@ void convert_qlinear_matmul(NodeContext& ctx) {
   const ValueId multiplier =
       ctx.op1("div", {ctx.op1("mul", {a_scale, cast_to(ctx, ctx.input(4), DType::Float32)}),
                       cast_to(ctx, ctx.input(6), DType::Float32)});
-  const DType out = ctx.dtype(ctx.input(7));
-  double lo = 0, hi = 0;
-  quant_range(ctx, out, &lo, &hi);
-  ValueId y = ctx.op1("round", {ctx.op1("mul", {cast_to(ctx, acc, DType::Float32), multiplier})});
-  y = ctx.op1("add", {y, cast_to(ctx, ctx.input(7), DType::Float32)});
-  ctx.set_outputs({cast_to(ctx, ctx.op1("clip", {y}, {{"min", lo}, {"max", hi}}), out)});
+  ctx.set_outputs({requantize(ctx, acc, multiplier, ctx.input(7))});
 }
 
 // DynamicQuantizeLinear: uint8 quantization over the range of x widened to include 0.
@@ -886,12 +892,7 @@ void convert_qlinear_conv(NodeContext& ctx) {
   const ValueId multiplier =
       ctx.op1("div", {ctx.op1("mul", {cast_to(ctx, ctx.input(1), DType::Float32), w_scale}),
                       cast_to(ctx, ctx.input(6), DType::Float32)});
-  const DType out = ctx.dtype(ctx.input(7));
-  double lo = 0, hi = 0;
-  quant_range(ctx, out, &lo, &hi);
-  ValueId y = ctx.op1("round", {ctx.op1("mul", {cast_to(ctx, acc, DType::Float32), multiplier})});
-  y = ctx.op1("add", {y, cast_to(ctx, ctx.input(7), DType::Float32)});
-  ctx.set_outputs({cast_to(ctx, ctx.op1("clip", {y}, {{"min", lo}, {"max", hi}}), out)});
+  ctx.set_outputs({requantize(ctx, acc, multiplier, ctx.input(7))});
 }
 
 }  // namespace
