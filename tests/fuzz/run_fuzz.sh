@@ -27,8 +27,9 @@ sources=(
   "$repo/tests/fuzz/onnx_reader_fuzz.cpp"
   "$repo/src/wgml/frontends/onnx/onnx_model.cpp"
   "$repo/src/wgml/frontends/onnx/protobuf_wire.cpp"
+  "$repo/src/wgml/io/files.cpp"
 )
-headers=("$repo"/src/wgml/frontends/onnx/*.h "$repo"/src/wgml/core/*.h)
+headers=("$repo"/src/wgml/frontends/onnx/*.h "$repo"/src/wgml/core/*.h "$repo"/src/wgml/io/*.h)
 binary=$out/onnx_reader_fuzz
 flags=(-std=c++20 -O1 -g -fno-omit-frame-pointer -D_GLIBCXX_ASSERTIONS
        -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -I"$repo/src")

@@ -350,7 +350,10 @@ TEST(OnnxReader, ExternalDataStaysInsideTheFolderAndTheFile) {
   expect_error([&] { to_tensor(external_tensor("w.bin", "0", "20"), base, "m.onnx"); },
                {"external data length 20 is not 6 elements of float (24 bytes)"});
   expect_error([&] { to_tensor(external_tensor("missing.bin", "", ""), base, "m.onnx"); },
-               {"cannot open external data file"});
+               {"m.onnx", "external data", "missing.bin: cannot open"});
+  // A folder is not a data file (a stream over it reports an absurd size).
+  expect_error([&] { to_tensor(external_tensor(".", "", ""), base, "m.onnx"); },
+               {"external data", "not a regular file"});
   expect_error([&] { to_tensor(external_tensor("", "", ""), base, "m.onnx"); },
                {"external data has no location"});
 }
@@ -385,6 +388,19 @@ TEST(OnnxReader, ExternalDataRoundTrip) {
     }
     EXPECT_EQ(at_offset, 9);
   }
+}
+
+}  // namespace
+}  // namespace wgml::onnx
+
+namespace wgml::onnx {
+namespace {
+
+TEST(OnnxReader, FilesThatAreMissingOrFolders) {
+  expect_error([] { load_model_file("/nonexistent/model.onnx"); },
+               {"ONNX file /nonexistent/model.onnx: cannot open"});
+  expect_error([] { load_model_file("/tmp"); }, {"ONNX file /tmp: not a regular file"});
+  expect_error([] { load_tensor_file("/tmp"); }, {"ONNX tensor file /tmp: not a regular file"});
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "wgml/core/error.h"
+#include "wgml/io/files.h"
 
 namespace wgml {
 
@@ -101,11 +102,7 @@ Tensor parse_npy(const std::string& bytes, const std::string& what, Device& devi
 }
 
 Tensor load_npy(const std::string& path, Device& device) {
-  std::ifstream in(path, std::ios::binary);
-  WGML_CHECK(in.good(), path, ": cannot open");
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  return parse_npy(buffer.str(), path, device);
+  return parse_npy(read_regular_file(path, ".npy file"), path, device);
 }
 
 void save_npy(const std::string& path, const Tensor& tensor) {

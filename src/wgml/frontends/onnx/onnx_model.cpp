@@ -9,6 +9,7 @@
 
 #include "wgml/core/error.h"
 #include "wgml/frontends/onnx/protobuf_wire.h"
+#include "wgml/io/files.h"
 
 namespace wgml::onnx {
 
@@ -347,20 +348,6 @@ void parse_graph(Reader& r, GraphProto& graph) {
   }
 }
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  WGML_CHECK(in.good(), path, ": cannot open the file");
-  const std::streamoff size = in.tellg();
-  WGML_CHECK(size >= 0 && uint64_t(size) <= std::numeric_limits<size_t>::max(), path,
-             ": cannot size the file");
-  std::string bytes(size_t(size), '\0');
-  in.seekg(0);
-  in.read(bytes.data(), std::streamsize(size));
-  WGML_CHECK(in.gcount() == std::streamsize(size), path, ": read ", in.gcount(), " of ", size,
-             " bytes");
-  return bytes;
-}
-
 }  // namespace
 
 const char* elem_type_name(int32_t type) {
@@ -438,12 +425,12 @@ TensorProto parse_tensor(const uint8_t* data, size_t size, const std::string& wh
 }
 
 ModelProto load_model_file(const std::string& path) {
-  const std::string bytes = read_file(path);
+  const std::string bytes = read_regular_file(path, "ONNX file");
   return parse_model(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), path);
 }
 
 TensorProto load_tensor_file(const std::string& path) {
-  const std::string bytes = read_file(path);
+  const std::string bytes = read_regular_file(path, "ONNX tensor file");
   return parse_tensor(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), path);
 }
 

@@ -6,6 +6,7 @@
 
 #include "wgml/core/error.h"
 #include "wgml/frontends/onnx/onnx_model.h"
+#include "wgml/io/files.h"
 
 namespace wgml::onnx {
 
@@ -68,11 +69,9 @@ std::string read_external(const TensorProto& proto, int64_t nbytes, const std::s
     return it == proto.external_data.end() ? nullptr : &it->second;
   };
   const std::string path = external_path(*entry("location"), base_dir, what);
+  const auto file_size = static_cast<int64_t>(regular_file_size(path, what + ": external data"));
   std::ifstream in(path, std::ios::binary);
   WGML_CHECK(in.good(), what, ": cannot open external data file ", path);
-  in.seekg(0, std::ios::end);
-  const std::streamoff file_size = in.tellg();
-  WGML_CHECK(file_size >= 0, what, ": cannot size external data file ", path);
   // check_tensor_data validated offset and length as decimal numbers below 10^18.
   const int64_t offset = entry("offset") ? std::stoll(*entry("offset")) : 0;
   WGML_CHECK(offset <= file_size, what, ": external data offset ", offset, " is past the end of ",
