@@ -10,7 +10,10 @@ namespace wgml::cli {
 namespace {
 
 constexpr int64_t kDefaultDim = 1;
-constexpr int64_t kRandomIntEnd = 10;  // random integers are in [0, 10): valid ids and indices
+constexpr int64_t kRandomIntEnd = 10;
+// Random inputs are made on the host in doubles first: 2^28 elements is 2 GiB there.
+constexpr int64_t kMaxRandomElements =
+    int64_t{1} << 28;  // random integers are in [0, 10): valid ids and indices
 
 bool is_symbolic(const graph::SymDim& dim) {
   return !dim.is_static();
@@ -156,6 +159,16 @@ std::vector<Tensor> prepare_inputs(const graph::Graph& graph, const InputOptions
       }
       shape.push_back(bindings.size[name]);
     }
+    // Checked before anything is allocated: --dim can ask for absurd sizes.
+    int64_t numel = 0;
+    try {
+      numel = shape_numel(shape);
+    } catch (const Error& e) {
+      fail("input '", spec.name, "': shape ", shape, " from the --dim sizes: ", e.what());
+    }
+    WGML_CHECK(numel <= kMaxRandomElements, "input '", spec.name, "': a random ", shape,
+               " would hold ", numel, " elements (more than ", kMaxRandomElements,
+               "); lower the --dim sizes or give the input with --input ", spec.name, "=FILE.npy");
     const uint64_t seed = options.seed * 1000003u + i;  // per input: files do not shift others
     tensors[i] = random_tensor(shape, spec.dtype, seed);
     log << "input '" << spec.name << "': random " << random_kind(spec.dtype) << ", " << spec.dtype

@@ -3,9 +3,9 @@
 # inference, one CPU run with small random inputs). Builds the engine's sources with clang, ASan +
 # UBSan (nothing recovers) and libFuzzer into BUILD_DIR/fuzz-import/ through a generated ninja file
 # (so only changed sources recompile; ccache when installed), seeds it with a sample of ONNX's
-# conformance node models, and fuzzes for a bounded time. Any crash, leak, sanitizer report,
-# timeout or huge allocation fails the run, and the input that caused it is kept in
-# BUILD_DIR/fuzz-import/.
+# conformance node models and the hostile models of hostile_models.py, and fuzzes for a bounded
+# time. Any crash, leak, sanitizer report, timeout or huge allocation fails the run, and the input
+# that caused it is kept in BUILD_DIR/fuzz-import/.
 #   usage: run_import_fuzz.sh BUILD_DIR [TESTDATA_DIR]
 #   WGML_FUZZ_IMPORT_SECONDS (default 60): how long to fuzz; WGML_FUZZ_CXX: the clang++ to use;
 #   WGML_FUZZ_JOBS (default: the core count): parallel compiles.
@@ -87,6 +87,17 @@ while IFS= read -r file; do
   cp "$file" "$seeds/$((n++))"
 done < <(find "$testdata/node" -name model.onnx -size -8k | sort | awk 'NR % 3 == 1')
 ((n > 100)) || { echo "run_import_fuzz.sh: only $n seeds found under $testdata/node"; exit 1; }
+# Plus the hand-written hostile models (tests/fuzz/hostile_models.py, ONNX's Python package),
+# each a hazard the fuzzer once found; regenerated when the script changes.
+hostile=$out/hostile
+if [[ ! -d $hostile || $repo/tests/fuzz/hostile_models.py -nt $hostile ]]; then
+  rm -rf "$hostile" "$hostile.tmp"
+  /usr/bin/python3 "$repo/tests/fuzz/hostile_models.py" "$hostile.tmp" >/dev/null
+  mv "$hostile.tmp" "$hostile"
+fi
+while IFS= read -r file; do
+  cp "$file" "$seeds/$((n++))"
+done < <(find "$hostile" -name '*.onnx' -size -8k | sort)
 
 # New inputs go to corpus/ (fresh each run); seeds/ is only read.
 log=$out/fuzz.log

@@ -13,6 +13,10 @@ namespace {
 // device when an output is larger than this, so real data never silently moves to the CPU.
 constexpr int64_t kHostElementLimit = 4096;
 
+// Constant folding allocates its results while the model loads; a result above this size that is
+// also much larger than its inputs (a generator) is computed on the device at run time instead.
+constexpr double kFoldLimitBytes = 64.0 * 1024 * 1024;
+
 // The sizes a dynamic dim takes in the two probe runs; distinct per symbol so dims that follow
 // different symbols can be told apart, and large enough for the strided shrinking of CNNs.
 int64_t probe_size(int probe, size_t symbol_index) {
@@ -114,6 +118,28 @@ ValueId GraphBuilder::constant(const Tensor& cpu_tensor, const std::string& name
   return id;
 }
 
+bool GraphBuilder::folds_large(const std::string& op, const std::vector<ValueId>& inputs,
+                               const Attrs& attrs) {
+  double in_bytes = 0, out_bytes = 0;
+  std::vector<Tensor> args;
+  for (ValueId v : inputs) {
+    if (v == kNoValue) {
+      args.emplace_back();
+      continue;
+    }
+    const Tensor& c = graph_.value(v).constant;
+    in_bytes += static_cast<double>(c.numel()) * static_cast<double>(dtype_size(c.dtype()));
+    args.push_back(meta_like(c));
+  }
+  try {
+    for (const Tensor& t : probes_->meta.call(op, args, attrs))
+      out_bytes += static_cast<double>(t.numel()) * static_cast<double>(dtype_size(t.dtype()));
+  } catch (const std::exception&) {
+    return false;  // folding raises the error (or reads data the meta run could not)
+  }
+  return out_bytes > kFoldLimitBytes && out_bytes > 2 * in_bytes;
+}
+
 const Tensor* GraphBuilder::constant_of(ValueId id) const {
   if (id == kNoValue) return nullptr;
   const Value& v = graph_.value(id);
@@ -183,8 +209,10 @@ std::vector<ValueId> GraphBuilder::add(const std::string& op, const std::vector<
     }
   }
 
-  // Constant folding: run it now on the CPU.
-  if (all_constant && !shape_op) {
+  // Constant folding: run it now on the CPU, unless it would blow small constants up into a large
+  // tensor (ConstantOfShape, Expand, Tile, Range): that runs on the device at run time instead,
+  // so loading a model never allocates far more than the model holds.
+  if (all_constant && !shape_op && !folds_large(op, inputs, node.attrs)) {
     std::vector<Tensor> args;
     for (ValueId v : inputs)
       args.push_back(v == kNoValue ? Tensor() : graph_.value(v).constant);
@@ -206,6 +234,8 @@ std::vector<ValueId> GraphBuilder::add(const std::string& op, const std::vector<
     }
     return ids;
   }
+
+  if (all_constant && !shape_op) all_host = false;  // a large generator: a Device node
 
   // Shape inference: the op on both probe runs.
   std::vector<Tensor> results[2];

@@ -39,6 +39,8 @@ class GraphBuilder {
 
  private:
   struct Probes;
+  // Whether folding `op` over constant inputs would make results far larger than the inputs.
+  bool folds_large(const std::string& op, const std::vector<ValueId>& inputs, const Attrs& attrs);
   Graph& graph_;
   std::unique_ptr<Probes> probes_;
 };

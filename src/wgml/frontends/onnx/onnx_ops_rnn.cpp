@@ -168,11 +168,14 @@ void Unroller::run() {
         (xs != nullptr ? graph::sym_shape_str(*xs) : std::string("unknown")) + ")");
   }
   hidden_ = ctx_.attr_int("hidden_size", -1);
-  if (hidden_ < 0) {
-    const graph::SymShape* rs = ctx_.shape(ctx_.input(2));
-    if (rs != nullptr && rs->size() == 3) hidden_ = (*rs)[2].value;
-  }
+  const graph::SymShape* rs = ctx_.shape(ctx_.input(2));
+  const int64_t r_hidden = rs != nullptr && rs->size() == 3 ? (*rs)[2].value : -1;
+  if (hidden_ < 0) hidden_ = r_hidden;
   if (hidden_ <= 0) ctx_.fail_here("hidden_size is neither given nor readable from R's shape");
+  // R is [D, G*H, H]: a hidden_size it contradicts (or an absurd one) is a broken model.
+  if ((r_hidden >= 0 && hidden_ != r_hidden) || hidden_ > (int64_t{1} << 40))
+    ctx_.fail_here(str_cat("hidden_size ", hidden_, " does not match R's shape ",
+                           rs != nullptr ? graph::sym_shape_str(*rs) : std::string("(unknown)")));
 
   if (ctx_.has_input(4)) {
     // Lengths that are all the full length mask nothing.

@@ -75,10 +75,10 @@ void pool_kernel(const OpCall& call, const std::vector<Tensor>& inputs,
           lo[d] = first_tap(begin, dilations[d], 0, kernel[d]);
           hi[d] = first_tap(begin, dilations[d], in_size[d], kernel[d]);
           count *= static_cast<double>(
-              include_pad ? first_tap(begin, dilations[d], in_size[d] + pads[d + spatial],
-                                      kernel[d]) -
-                                first_tap(begin, dilations[d], -pads[d], kernel[d])
-                          : hi[d] - lo[d]);
+              include_pad
+                  ? first_tap(begin, dilations[d], in_size[d] + pads[d + spatial], kernel[d]) -
+                        first_tap(begin, dilations[d], -pads[d], kernel[d])
+                  : hi[d] - lo[d]);
           any = any && lo[d] < hi[d];
         }
         C acc = kMax ? lowest : C(0);

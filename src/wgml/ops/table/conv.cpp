@@ -25,6 +25,8 @@ void check_operands(const OpCall& call, const std::vector<Tensor>& in, bool tran
   const Shape& w = in[1].shape();
   WGML_CHECK(x.size() >= 3, op, ": X ", x, " must be [N, C, spatial...] with a spatial axis");
   WGML_CHECK(w.size() == x.size(), op, ": W ", w, " must have the rank of X ", x);
+  for (size_t d = 2; d < w.size(); ++d)
+    WGML_CHECK(w[d] >= 1, op, ": W ", w, " has an empty kernel axis ", d);
   const int64_t group = call.attrs.i("group");
   WGML_CHECK(group >= 1, op, ": group ", group, " must be >= 1");
   const int64_t channels = x[1];
@@ -36,9 +38,9 @@ void check_operands(const OpCall& call, const std::vector<Tensor>& in, bool tran
                " (X ", x, ")");
     out_channels = checked_mul(w[1], group, op, ": W ", w, " with group ", group);
   } else {
-    WGML_CHECK(checked_mul(w[1], group, op, ": W ", w, " with group ", group) == channels, op, ": W ", w,
-               " must be [M, C/group, k...] with C/group = ", channels / group, " (X ", x,
-               ", group ", group, ")");
+    WGML_CHECK(checked_mul(w[1], group, op, ": W ", w, " with group ", group) == channels, op,
+               ": W ", w, " must be [M, C/group, k...] with C/group = ", channels / group, " (X ",
+               x, ", group ", group, ")");
     WGML_CHECK(w[0] % group == 0, op, ": output channels ", w[0], " of W ", w,
                " do not split into ", group, " groups");
     out_channels = w[0];

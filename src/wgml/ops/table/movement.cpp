@@ -72,8 +72,8 @@ Descs infer_tile(const OpCall& call, const Inputs& in) {
   Shape out(shape.size());
   for (size_t d = 0; d < shape.size(); ++d) {
     WGML_CHECK(repeats[d] >= 0, "tile: negative repeat in ", repeats);
-    out[d] = checked_mul(shape[d], repeats[d], "tile: axis ", d, " of input ", shape,
-                         " repeated ", repeats);
+    out[d] = checked_mul(shape[d], repeats[d], "tile: axis ", d, " of input ", shape, " repeated ",
+                         repeats);
   }
   return {{out, in[0].dtype()}};
 }

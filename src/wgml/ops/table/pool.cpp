@@ -59,14 +59,13 @@ PoolWindows resolve_pool_windows(const OpCall& call, const Shape& in) {
                          w.kernel, ", strides ", w.strides, ", dilations ", w.dilations, ", pads ",
                          pads, ")");
     };
-    const int64_t extent = add(checked_mul(dil, k - 1, op, ": kernel_shape ", w.kernel,
-                                           " with dilations ", w.dilations),
-                               1);  // the span one window covers
+    const int64_t extent = add(
+        checked_mul(dil, k - 1, op, ": kernel_shape ", w.kernel, " with dilations ", w.dilations),
+        1);  // the span one window covers
     int64_t pb = pads[d], pe = pads[d + spatial];
     if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
       // Enough padding that out = ceil(in / stride); the odd one goes at the end for UPPER.
-      const int64_t total =
-          std::max<int64_t>(0, add((ceil_div(size, s) - 1) * s, extent - size));
+      const int64_t total = std::max<int64_t>(0, add((ceil_div(size, s) - 1) * s, extent - size));
       pb = auto_pad == "SAME_UPPER" ? total / 2 : total - total / 2;
       pe = total - pb;
     }
@@ -78,8 +77,8 @@ PoolWindows resolve_pool_windows(const OpCall& call, const Shape& in) {
     const int64_t padded = add(size, add(pb, pe));
     const int64_t room = padded - extent;
     WGML_CHECK(room >= 0, op, ": kernel extent ", extent, " is larger than the padded input (",
-               padded, ") on spatial axis ", d, " of input ", in, " (kernel_shape ",
-               w.kernel, ", dilations ", w.dilations, ", pads [", pb, ", ", pe, "])");
+               padded, ") on spatial axis ", d, " of input ", in, " (kernel_shape ", w.kernel,
+               ", dilations ", w.dilations, ", pads [", pb, ", ", pe, "])");
     int64_t out = (ceil_mode != 0 ? ceil_div(room, s) : room / s) + 1;
     // ceil_mode keeps a last partial window only if it starts inside the input or the begin
     // padding, as torch and ONNX do.

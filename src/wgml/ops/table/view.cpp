@@ -119,6 +119,7 @@ Outputs slice_view(OpBuilder&, const OpCall& call, const Outputs& in) {
   Shape shape = x.shape();
   Strides strides = x.strides();
   int64_t offset = x.offset();
+  WGML_CHECK(x.rank() > 0 || starts.empty(), "slice: a 0-d tensor has no axis to slice");
   std::vector<bool> seen(x.rank(), false);
   for (size_t i = 0; i < starts.size(); ++i) {
     const size_t axis = static_cast<size_t>(normalize_axis(axes[i], x.rank(), "slice"));
@@ -221,6 +222,7 @@ Outputs flatten_view(OpBuilder& b, const OpCall& call, const Outputs& in) {
 
 Outputs split_view(OpBuilder& b, const OpCall& call, const Outputs& in) {
   const Tensor& x = in[0];
+  WGML_CHECK(x.rank() > 0, "split: a 0-d tensor has no axis to split");
   const int axis = normalize_axis(call.attrs.i("axis"), x.rank(), "split");
   const Ints& sizes = call.attrs.ints("sizes");
   int64_t total = 0;
