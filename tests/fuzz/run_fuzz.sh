@@ -14,13 +14,7 @@ repo=$(cd "$(dirname "$0")/../.." && pwd)
 out=$build_dir/fuzz
 mkdir -p "$out"
 
-cxx=${WGML_FUZZ_CXX:-}
-if [[ -z $cxx ]]; then
-  for candidate in clang++-14 clang++; do
-    if command -v "$candidate" >/dev/null; then cxx=$candidate; break; fi
-  done
-fi
-[[ -n $cxx ]] || { echo "run_fuzz.sh: no clang++ found (scripts/setup.sh installs clang)"; exit 1; }
+source "$repo/tests/fuzz/find_clang.sh"
 
 # The parser and its checks only: no engine, no Tensor code.
 sources=(

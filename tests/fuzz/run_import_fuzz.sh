@@ -19,13 +19,7 @@ repo=$(cd "$(dirname "$0")/../.." && pwd)
 out=$build_dir/fuzz-import
 mkdir -p "$out"
 
-cxx=${WGML_FUZZ_CXX:-}
-if [[ -z $cxx ]]; then
-  for candidate in clang++-14 clang++; do
-    if command -v "$candidate" >/dev/null; then cxx=$candidate; break; fi
-  done
-fi
-[[ -n $cxx ]] || { echo "run_import_fuzz.sh: no clang++ found (scripts/setup.sh installs clang)"; exit 1; }
+source "$repo/tests/fuzz/find_clang.sh"
 command -v ninja >/dev/null || { echo "run_import_fuzz.sh: ninja not found"; exit 1; }
 launcher=$(command -v ccache || true)
 

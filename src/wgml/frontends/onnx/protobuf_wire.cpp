@@ -192,38 +192,43 @@ void Reader::append_uint64s(const char* name, std::vector<uint64_t>& out) {
   append_varints(name, out);
 }
 
-void Reader::append_floats(const char* name, std::vector<float>& out) {
-  if (wire_type_ == WireType::Fixed32) {
-    out.push_back(read_float(name));
+// Packed or single IEEE values: a float is 4 little-endian bytes, a double 8.
+template <typename T>
+void Reader::append_ieee(const char* name, std::vector<T>& out) {
+  constexpr size_t kBytes = sizeof(T);
+  if (wire_type_ == (kBytes == 4 ? WireType::Fixed32 : WireType::Fixed64)) {
+    if constexpr (kBytes == 4) {
+      out.push_back(read_float(name));
+    } else {
+      out.push_back(read_double(name));
+    }
     return;
   }
   size_t size = 0;
   const uint8_t* begin = take_len(name, size);
-  if (size % 4) fail(name, str_cat("packed floats of ", size, " bytes (not a multiple of 4)"));
-  out.reserve(out.size() + size / 4);
-  for (size_t i = 0; i < size; i += 4) {
-    const uint32_t bits = load_le32(begin + i);
-    float value;
-    std::memcpy(&value, &bits, 4);
+  if (size % kBytes)
+    fail(name, str_cat("packed ", kBytes == 4 ? "floats" : "doubles", " of ", size,
+                       " bytes (not a multiple of ", kBytes, ")"));
+  out.reserve(out.size() + size / kBytes);
+  for (size_t i = 0; i < size; i += kBytes) {
+    T value;
+    if constexpr (kBytes == 4) {
+      const uint32_t bits = load_le32(begin + i);
+      std::memcpy(&value, &bits, 4);
+    } else {
+      const uint64_t bits = load_le64(begin + i);
+      std::memcpy(&value, &bits, 8);
+    }
     out.push_back(value);
   }
 }
 
+void Reader::append_floats(const char* name, std::vector<float>& out) {
+  append_ieee(name, out);
+}
+
 void Reader::append_doubles(const char* name, std::vector<double>& out) {
-  if (wire_type_ == WireType::Fixed64) {
-    out.push_back(read_double(name));
-    return;
-  }
-  size_t size = 0;
-  const uint8_t* begin = take_len(name, size);
-  if (size % 8) fail(name, str_cat("packed doubles of ", size, " bytes (not a multiple of 8)"));
-  out.reserve(out.size() + size / 8);
-  for (size_t i = 0; i < size; i += 8) {
-    const uint64_t bits = load_le64(begin + i);
-    double value;
-    std::memcpy(&value, &bits, 8);
-    out.push_back(value);
-  }
+  append_ieee(name, out);
 }
 
 void Reader::skip() {

@@ -63,6 +63,8 @@ class Reader {
   [[noreturn]] void fail(const char* field_name, const std::string& problem) const;
 
  private:
+  template <typename T>
+  void append_ieee(const char* name, std::vector<T>& out);  // floats or doubles
   Reader(const Reader* parent, const char* name, int64_t index, const uint8_t* begin,
          const uint8_t* end);
   std::string path() const;
