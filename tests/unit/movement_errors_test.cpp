@@ -99,5 +99,38 @@ TEST(MovementErrors, ResizeOfAnEmptyInputToANonEmptyOutput) {
       {"resize", "[0, 2]", "is empty", "[2, 4]"});
 }
 
+TEST(MovementErrors, GridSampleShapesAndModes) {
+  expect_error(
+      [] {
+        run_op("grid_sample", {ones({2, 3, 4, 4}), ones({2, 5, 5, 3})});
+      },
+      {"grid_sample", "grid [2, 5, 5, 3]", "[N, out spatial..., 2]", "[2, 3, 4, 4]"});
+  expect_error(
+      [] {
+        run_op("grid_sample", {ones({2, 3, 4, 4}), ones({1, 5, 5, 2})});
+      },
+      {"grid_sample", "N = 2"});
+  expect_error(
+      [] {
+        run_op("grid_sample", {ones({2, 3}), ones({2, 3})});
+      },
+      {"grid_sample", "at least one spatial axis"});
+  expect_error(
+      [] {
+        run_op("grid_sample", {ones({1, 1, 2, 2}), ones({1, 1, 1, 2})}, {{"mode", "bilinear"}});
+      },
+      {"grid_sample", "unknown mode 'bilinear'", "linear"});
+  expect_error(
+      [] {
+        run_op("grid_sample", {ones({1, 1, 2, 2}), ones({1, 1, 1, 2})}, {{"padding_mode", "wrap"}});
+      },
+      {"grid_sample", "padding_mode 'wrap'"});
+  expect_error(
+      [] {
+        run_op("grid_sample", {ones({1, 1, 2, 2}), ones({1, 1, 1, 2}, DType::Float16)});
+      },
+      {"grid_sample", "float16", "float32"});
+}
+
 }  // namespace
 }  // namespace wgml

@@ -186,6 +186,8 @@ void NodeContext::set_outputs(const std::vector<ValueId>& outputs) {
 }
 
 void ConverterTable::add(const std::string& op_type, ConvertFn fn, int64_t min_opset) {
+  // A second converter for one op type would never run (find takes the first): refuse it.
+  WGML_CHECK(find(op_type) == nullptr, "ONNX converter table: ", op_type, " registered twice");
   converters_.push_back({op_type, min_opset, std::move(fn)});
 }
 

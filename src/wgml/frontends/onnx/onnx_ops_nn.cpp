@@ -1,7 +1,7 @@
 // Converters for ONNX's neural-network ops: convolutions, pools, normalizations, softmax family,
 // MatMul/Gemm and quantization. Each follows the op's spec for opsets 7..21 (the model's opset
 // picks the form), mapping onto an engine op where one matches and composing from engine ops
-// where none does. The recurrent ops live in onnx_ops_rnn.cpp, Einsum in onnx_einsum.cpp.
+// where none does. The recurrent ops live in onnx_ops_rnn.cpp; Einsum is a tensor converter.
 #include "wgml/frontends/onnx/onnx_ops_nn.h"
 
 #include <algorithm>
@@ -895,6 +895,26 @@ void convert_qlinear_conv(NodeContext& ctx) {
   ctx.set_outputs({requantize(ctx, acc, multiplier, ctx.input(7))});
 }
 
+// GridSample-16 (4-D, modes bilinear / nearest / bicubic) and -20 (any spatial rank, modes
+// linear / nearest / cubic). wgml takes either spelling and any rank at every opset: a superset
+// of both forms, since the op table's grid_sample is rank-generic.
+void convert_grid_sample(NodeContext& ctx) {
+  const std::string given = ctx.attr_string("mode", ctx.opset() >= 20 ? "linear" : "bilinear");
+  const std::map<std::string, std::string> modes = {{"bilinear", "linear"},
+                                                    {"linear", "linear"},
+                                                    {"nearest", "nearest"},
+                                                    {"bicubic", "cubic"},
+                                                    {"cubic", "cubic"}};
+  const auto mode = modes.find(given);
+  if (mode == modes.end())
+    ctx.fail_here("unknown mode '" + given + "'; expected linear (bilinear), nearest or cubic " +
+                  "(bicubic)");
+  const Attrs attrs{{"mode", mode->second},
+                    {"padding_mode", ctx.attr_string("padding_mode", "zeros")},
+                    {"align_corners", ctx.attr_int("align_corners", 0)}};
+  ctx.set_outputs({ctx.op1("grid_sample", {ctx.input(0), ctx.input(1)}, attrs)});
+}
+
 }  // namespace
 
 void register_nn_converters(ConverterTable& t) {
@@ -921,7 +941,7 @@ void register_nn_converters(ConverterTable& t) {
   t.add("MatMul", convert_matmul);
   t.add("Gemm", convert_gemm);
   t.add("Det", convert_det, 11);
-  t.add("Einsum", convert_einsum, 12);
+  t.add("GridSample", convert_grid_sample, 16);
   t.add("QuantizeLinear", convert_quantize, 10);
   t.add("DequantizeLinear", convert_dequantize, 10);
   t.add("DynamicQuantizeLinear", convert_dynamic_quantize, 11);

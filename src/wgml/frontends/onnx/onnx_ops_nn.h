@@ -7,7 +7,6 @@
 namespace wgml::onnx {
 
 void register_rnn_converters(ConverterTable& t);   // LSTM, GRU, RNN: onnx_ops_rnn.cpp
-void convert_einsum(NodeContext& ctx);             // Einsum: onnx_einsum.cpp
 void register_loss_converters(ConverterTable& t);  // NLL, softmax cross-entropy: onnx_ops_loss.cpp
 
 }  // namespace wgml::onnx

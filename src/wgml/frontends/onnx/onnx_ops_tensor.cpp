@@ -1254,7 +1254,7 @@ void register_tensor_converters(ConverterTable& t) {
   t.add("NonZero", convert_non_zero);
   t.add("Compress", convert_compress);
   t.add("ReverseSequence", convert_reverse_sequence);
-  t.add("Einsum", convert_einsum);
+  t.add("Einsum", convert_einsum, 12);
 }
 
 }  // namespace wgml::onnx

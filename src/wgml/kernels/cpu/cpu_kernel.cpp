@@ -13,13 +13,14 @@ extern const std::vector<CpuKernel> kCpuConvKernels;
 extern const std::vector<CpuKernel> kCpuPoolKernels;
 extern const std::vector<CpuKernel> kCpuScanKernels;
 extern const std::vector<CpuKernel> kCpuResizeKernels;
+extern const std::vector<CpuKernel> kCpuSampleKernels;
 
 CpuKernelFn find_cpu_kernel(const std::string& op) {
   static const std::map<std::string, CpuKernelFn> kernels = [] {
     std::map<std::string, CpuKernelFn> m;
-    for (const auto* list :
-         {&kCpuCopyKernels, &kCpuMovementKernels, &kCpuIndexKernels, &kCpuLinalgKernels,
-          &kCpuConvKernels, &kCpuPoolKernels, &kCpuScanKernels, &kCpuResizeKernels}) {
+    for (const auto* list : {&kCpuCopyKernels, &kCpuMovementKernels, &kCpuIndexKernels,
+                             &kCpuLinalgKernels, &kCpuConvKernels, &kCpuPoolKernels,
+                             &kCpuScanKernels, &kCpuResizeKernels, &kCpuSampleKernels}) {
       for (const CpuKernel& k : *list)
         m[k.op] = k.fn;
     }

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "wgml/core/error.h"
+#include "wgml/ops/grid_sample_taps.h"
 #include "wgml/ops/op_table.h"
 #include "wgml/ops/resize_taps.h"
 #include "wgml/ops/table/families.h"
@@ -90,12 +91,13 @@ static int64_t round_nearest(const std::string& nearest_mode, double c) {
   return static_cast<int64_t>(std::ceil(c - 0.5));  // round_prefer_floor
 }
 
-// ONNX's cubic convolution kernel with coefficient a at distance d (|d| < 2), in the forms of the
-// ONNX reference: W(d) = (a + 2)|d|^3 - (a + 3)|d|^2 + 1 for |d| <= 1, else
-// a|d|^3 - 5a|d|^2 + 8a|d| - 4a.
-static double cubic_weight(double a, double d) {
+// ONNX's cubic convolution kernel with coefficient a at distance d, in the forms of the ONNX
+// reference: W(d) = (a + 2)|d|^3 - (a + 3)|d|^2 + 1 for |d| <= 1,
+// a|d|^3 - 5a|d|^2 + 8a|d| - 4a for 1 < |d| < 2, and 0 beyond.
+double cubic_convolution_weight(double a, double d) {
   d = std::fabs(d);
   if (d <= 1) return ((a + 2) * d - (a + 3)) * d * d + 1;
+  if (d >= 2) return 0.0;
   return ((a * d - 5 * a) * d + 8 * a) * d - 4 * a;
 }
 
@@ -130,7 +132,7 @@ ResizeTaps resize_axis_taps(const OpCall& call, size_t axis, int64_t in, int64_t
       double w[4], sum = 0;
       for (int k = 0; k < 4; ++k) {
         const int64_t i = first + k;
-        w[k] = cubic_weight(a, t + 1 - k);
+        w[k] = cubic_convolution_weight(a, t + 1 - k);
         if (exclude_outside && (i < 0 || i >= in)) w[k] = 0;
         sum += w[k];
       }
