@@ -1,6 +1,8 @@
 // Bad input to the movement ops raises wgml::Error naming the op, the shapes and the problem.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "expect_error.h"
 #include "wgml/core/tensor.h"
 #include "wgml/runtime/dispatch.h"
@@ -130,6 +132,47 @@ TEST(MovementErrors, GridSampleShapesAndModes) {
         run_op("grid_sample", {ones({1, 1, 2, 2}), ones({1, 1, 1, 2}, DType::Float16)});
       },
       {"grid_sample", "float16", "float32"});
+}
+
+TEST(MovementErrors, RoiAlignShapesIndicesAndGrids) {
+  const Tensor image = ones({2, 3, 8, 8});
+  const auto indices = [](std::vector<int64_t> v) {
+    const auto n = static_cast<int64_t>(v.size());
+    return Tensor::from_vector(v, {n}, DType::Int64);
+  };
+  expect_error(
+      [&] {
+        run_op("roi_align", {image, ones({3, 5}), indices({0, 1, 0})});
+      },
+      {"roi_align", "rois [3, 5]", "[num_rois, 4]"});
+  expect_error(
+      [&] {
+        run_op("roi_align", {image, ones({3, 4}), indices({0, 1})});
+      },
+      {"roi_align", "batch_indices [2]", "[3]"});
+  expect_error(
+      [&] {
+        run_op("roi_align", {image, ones({2, 4}), indices({0, 2})});
+      },
+      {"roi_align", "batch_indices[1] = 2", "2 image(s)"});
+  const Tensor huge =
+      Tensor::from_vector(std::vector<float>{0, 0, 1e9f, 1e9f}, {1, 4}, DType::Float32);
+  expect_error(
+      [&] {
+        run_op("roi_align", {image, huge, indices({0})});
+      },
+      {"roi_align", "ROI 0", "sampling grid", "sampling_ratio"});
+  const Tensor nan = Tensor::from_vector(std::vector<float>{0, NAN, 1, 1}, {1, 4}, DType::Float32);
+  expect_error(
+      [&] {
+        run_op("roi_align", {image, nan, indices({0})});
+      },
+      {"roi_align", "ROI 0", "not finite"});
+  expect_error(
+      [&] {
+        run_op("roi_align", {image, ones({1, 4}), indices({0})}, {{"mode", "median"}});
+      },
+      {"roi_align", "unknown mode 'median'"});
 }
 
 }  // namespace

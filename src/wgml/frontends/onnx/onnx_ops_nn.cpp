@@ -915,6 +915,21 @@ void convert_grid_sample(NodeContext& ctx) {
   ctx.set_outputs({ctx.op1("grid_sample", {ctx.input(0), ctx.input(1)}, attrs)});
 }
 
+// RoiAlign-10 (output_half_pixel coordinates) and -16 (coordinate_transformation_mode, default
+// half_pixel).
+void convert_roi_align(NodeContext& ctx) {
+  const Attrs attrs{
+      {"mode", ctx.attr_string("mode", "avg")},
+      {"coordinate_transformation_mode",
+       ctx.opset() >= 16 ? ctx.attr_string("coordinate_transformation_mode", "half_pixel")
+                         : std::string("output_half_pixel")},
+      {"output_height", ctx.attr_int("output_height", 1)},
+      {"output_width", ctx.attr_int("output_width", 1)},
+      {"sampling_ratio", ctx.attr_int("sampling_ratio", 0)},
+      {"spatial_scale", ctx.attr_float("spatial_scale", 1.0)}};
+  ctx.set_outputs({ctx.op1("roi_align", {ctx.input(0), ctx.input(1), ctx.input(2)}, attrs)});
+}
+
 }  // namespace
 
 void register_nn_converters(ConverterTable& t) {
@@ -942,6 +957,7 @@ void register_nn_converters(ConverterTable& t) {
   t.add("Gemm", convert_gemm);
   t.add("Det", convert_det, 11);
   t.add("GridSample", convert_grid_sample, 16);
+  t.add("RoiAlign", convert_roi_align, 10);
   t.add("QuantizeLinear", convert_quantize, 10);
   t.add("DequantizeLinear", convert_dequantize, 10);
   t.add("DynamicQuantizeLinear", convert_dynamic_quantize, 11);

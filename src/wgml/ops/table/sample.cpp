@@ -1,5 +1,6 @@
 // Sampling at data-given positions: grid_sample (ONNX GridSample, opsets 16 and 20; PyTorch's
-// F.grid_sample), over any number of spatial axes.
+// F.grid_sample) over any number of spatial axes, and roi_align (ONNX RoiAlign; torchvision's
+// roi_align).
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -7,6 +8,7 @@
 #include "wgml/core/error.h"
 #include "wgml/ops/grid_sample_taps.h"
 #include "wgml/ops/op_table.h"
+#include "wgml/ops/roi_align_geometry.h"
 #include "wgml/ops/table/families.h"
 
 namespace wgml {
@@ -121,6 +123,50 @@ std::vector<TensorDesc> infer_grid_sample(const OpCall& call, const std::vector<
 
 }  // namespace
 
+RoiAlignParams roi_align_params(const OpCall& call) {
+  RoiAlignParams p;
+  const std::string& mode = call.attrs.s("mode");
+  const std::string& transform = call.attrs.s("coordinate_transformation_mode");
+  WGML_CHECK(mode == "avg" || mode == "max", "roi_align: unknown mode '", mode,
+             "'; expected avg or max");
+  WGML_CHECK(transform == "half_pixel" || transform == "output_half_pixel",
+             "roi_align: unknown coordinate_transformation_mode '", transform,
+             "'; expected half_pixel or output_half_pixel");
+  p.max = mode == "max";
+  p.half_pixel = transform == "half_pixel";
+  p.out_h = call.attrs.i("output_height");
+  p.out_w = call.attrs.i("output_width");
+  p.sampling_ratio = call.attrs.i("sampling_ratio");
+  p.spatial_scale = call.attrs.f("spatial_scale");
+  WGML_CHECK(p.out_h >= 1 && p.out_w >= 1 && p.out_h <= (int64_t{1} << 24) &&
+                 p.out_w <= (int64_t{1} << 24),
+             "roi_align: output_height ", p.out_h, " and output_width ", p.out_w,
+             " must be at least 1 (and at most 2^24)");
+  WGML_CHECK(p.sampling_ratio >= 0 && p.sampling_ratio <= kRoiAlignMaxGrid,
+             "roi_align: sampling_ratio ", p.sampling_ratio, " must be in [0, ", kRoiAlignMaxGrid,
+             "] (0: adaptive)");
+  WGML_CHECK(std::isfinite(p.spatial_scale), "roi_align: spatial_scale ", p.spatial_scale,
+             " must be finite");
+  return p;
+}
+
+namespace {
+
+std::vector<TensorDesc> infer_roi_align(const OpCall& call, const std::vector<Tensor>& in) {
+  const RoiAlignParams p = roi_align_params(call);
+  const Shape& x = in[0].shape();
+  const Shape& rois = in[1].shape();
+  const Shape& batch = in[2].shape();
+  WGML_CHECK(x.size() == 4, "roi_align: input ", x, " must be [N, C, H, W]");
+  WGML_CHECK(rois.size() == 2 && rois[1] == 4, "roi_align: rois ", rois,
+             " must be [num_rois, 4] holding (x1, y1, x2, y2)");
+  WGML_CHECK(batch.size() == 1 && batch[0] == rois[0], "roi_align: batch_indices ", batch,
+             " must be [num_rois] = [", rois[0], "], one image index per ROI");
+  return {{{rois[0], x[1], p.out_h, p.out_w}, in[0].dtype()}};
+}
+
+}  // namespace
+
 void declare_sample_ops(OpTable& t) {
   using namespace dtypes;
   t.kernel("grid_sample", {{"input", kFloat}, {"grid", kFloat, 0}}, infer_grid_sample)
@@ -132,6 +178,18 @@ void declare_sample_ops(OpTable& t) {
           "ONNX GridSample / torch grid_sample over any spatial rank: input [N, C, D...], grid "
           "[N, O..., rank] holding (x, y, ...) in [-1, 1], last spatial axis first; nearest, "
           "linear or cubic; zeros, border or reflection padding");
+  t.kernel("roi_align", {{"input", kFloat}, {"rois", kFloat, 0}, {"batch_indices", kIndex}},
+           infer_roi_align)
+      .attr("mode", std::string("avg"))
+      .attr("coordinate_transformation_mode", std::string("half_pixel"))
+      .attr("output_height", int64_t{1})
+      .attr("output_width", int64_t{1})
+      .attr("sampling_ratio", int64_t{0})
+      .attr("spatial_scale", 1.0)
+      .tolerance(Tolerance{ErrorMetric::Frobenius})
+      .doc(
+          "ONNX RoiAlign / torchvision roi_align: input [N, C, H, W], rois [R, 4] as (x1, y1, "
+          "x2, y2), batch_indices [R] -> [R, C, output_height, output_width]; avg or max");
 }
 
 }  // namespace wgml
