@@ -396,6 +396,44 @@ def data_dependent(w, rng):
     case(w, "nonzero_constant", 13, [node("NonZero", ["c"], ["y"])], [],
          [("y", np.array(np.nonzero(nz), np.int64))],
          initializers=[("c", nz)])
+    # Run-time inputs: the count is read back when the model runs (graph::kNarrowOp).
+    x = randf(rng, 3, 5, 7)
+    x[rng.random(x.shape) < 0.5] = 0
+    case(w, "nonzero_runtime_3d", 13, [node("NonZero", ["x"], ["y"])], [("x", x)],
+         [("y", np.array(np.nonzero(x), np.int64))], dims={"x": ["N", 5, 7]})
+    big = rng.random((40, 300)) < 0.3  # 12000 elements: the device scans in workgroups
+    case(w, "nonzero_runtime_bool_12000", 13, [node("NonZero", ["b"], ["y"])], [("b", big)],
+         [("y", np.array(np.nonzero(big), np.int64))])
+    half = randf(rng, 4, 6).astype(np.float16)
+    half[rng.random(half.shape) < 0.4] = 0
+    half[1, 2] = np.nan  # NaN is nonzero
+    case(w, "nonzero_runtime_float16_nan", 13, [node("NonZero", ["h"], ["y"])], [("h", half)],
+         [("y", np.array(np.nonzero(half), np.int64))])
+    zero = np.zeros((3, 4), np.float32)  # the empty result: a [2, 0] output
+    case(w, "nonzero_runtime_none", 13, [node("NonZero", ["z"], ["y"])], [("z", zero)],
+         [("y", np.zeros((2, 0), np.int64))])
+    scalar = np.array(2.5, np.float32)
+    case(w, "nonzero_runtime_scalar", 13, [node("NonZero", ["s"], ["y"])], [("s", scalar)],
+         [("y", np.array(np.nonzero(np.atleast_1d(scalar)), np.int64))])
+    # x[mask] as PyTorch exports it: NonZero -> Transpose -> GatherND, then more ops on the
+    # data-dependent result (static x: GatherND's converter needs the data's shape).
+    x = randf(rng, 4, 6, 5)
+    mask = x > 0.3
+    case(w, "masked_select_runtime", 13,
+         [node("Greater", ["x", "t"], ["m"]), node("NonZero", ["m"], ["nz"]),
+          node("Transpose", ["nz"], ["idx"], perm=[1, 0]), node("GatherND", ["x", "idx"], ["g"]),
+          node("Mul", ["g", "two"], ["y"]), node("ReduceSum", ["y"], ["s"], keepdims=0)],
+         [("x", x)], [("y", x[mask] * 2), ("s", np.array((x[mask] * 2).sum(), np.float32))],
+         initializers=[("t", np.array(0.3, np.float32)), ("two", np.array(2, np.float32))])
+    cond = rng.random(5) < 0.5
+    cond[0] = True
+    x = randf(rng, 3, 7)
+    case(w, "compress_runtime_short_condition", 11,
+         [node("Compress", ["x", "c"], ["y"], axis=1)], [("x", x), ("c", cond)],
+         [("y", np.compress(cond, x, axis=1))])
+    cond = rng.random(21) < 0.5
+    case(w, "compress_runtime_flat", 11, [node("Compress", ["x", "c"], ["y"])],
+         [("x", x), ("c", cond)], [("y", np.compress(cond, x))])
 
 
 def misc(w, rng):

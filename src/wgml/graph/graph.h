@@ -48,8 +48,17 @@ struct Value {
 // "numel" = 1 for the element count.
 inline constexpr const char* kShapeOp = "shape";
 
+// The graph-level step behind ops whose output size depends on data (ONNX NonZero, Compress, and
+// later Unique or NonMaxSuppression): the op computes its result at an upper bound together with
+// a count, a 1-element integer value; `narrow` keeps the first `count` entries of axis 0 of its
+// first input. The executor reads the count when the node runs (one read back from the device,
+// as ONNX Runtime's WebGPU backend does for NonZero) and slices, without a copy. Shape inference
+// gives the narrowed axis a symbol of its own ("nonzero_1"), so everything downstream still gets
+// symbolic shapes. Attribute: "symbol", the symbol's prefix.
+inline constexpr const char* kNarrowOp = "narrow";
+
 struct Node {
-  std::string op;  // an op-table name or kShapeOp
+  std::string op;  // an op-table name, kShapeOp or kNarrowOp
   Attrs attrs;
   // Attributes whose value another value of the graph computes at run time (ONNX Reshape's shape
   // input, Slice's starts, TopK's k, ...): read from that Host value before the op runs.

@@ -1,5 +1,7 @@
 #include "wgml/graph/graph_builder.h"
 
+#include <algorithm>
+
 #include "wgml/core/error.h"
 #include "wgml/graph/meta_device.h"
 #include "wgml/ops/op_table.h"
@@ -159,6 +161,7 @@ void GraphBuilder::rename(ValueId id, const std::string& name) {
 std::vector<ValueId> GraphBuilder::add(const std::string& op, const std::vector<ValueId>& inputs,
                                        Attrs attrs, std::map<std::string, ValueId> attr_inputs,
                                        const std::string& source) {
+  if (op == kNarrowOp) return {narrow(inputs.at(0), inputs.at(1), attrs, source)};
   Node node;
   node.op = op;
   node.source = source;
@@ -313,6 +316,58 @@ std::vector<ValueId> GraphBuilder::add(const std::string& op, const std::vector<
   }
   graph_.nodes.push_back(node);
   return graph_.nodes.back().outputs;
+}
+
+ValueId GraphBuilder::narrow(ValueId v, ValueId count, const Attrs& attrs,
+                             const std::string& source) {
+  if (const Tensor* known = constant_of(count)) {
+    WGML_CHECK(known->numel() == 1, source, ": a narrowing count must hold one value, got ",
+               known->shape());
+    const auto n = known->to_vector<int64_t>()[0];
+    return add("slice", {v}, {{"starts", Ints{0}}, {"ends", Ints{n}}, {"axes", Ints{0}}}, {},
+               source)
+        .at(0);
+  }
+  const Value& in = graph_.value(v);
+  Node node;
+  node.op = kNarrowOp;
+  node.attrs = attrs;
+  node.inputs = {v, count};
+  node.source = source;
+  const auto id = static_cast<ValueId>(graph_.values.size());
+  Value out;
+  out.name = "v" + std::to_string(id);
+  // Always a Device value: its probes are meta tensors, which Host nodes could not compute on.
+  out.placement = Placement::Device;
+  out.producer = static_cast<int>(graph_.nodes.size());
+  // A fresh symbol for the narrowed axis, with probe sizes of its own, so the nodes downstream
+  // infer symbolic shapes exactly as they do for a dynamic input dim.
+  const std::string prefix = attrs.has("symbol") ? attrs.s("symbol") : std::string("count");
+  std::string symbol;
+  for (int k = 1; symbol.empty() || std::find(probes_->symbols.begin(), probes_->symbols.end(),
+                                              symbol) != probes_->symbols.end();
+       ++k)
+    symbol = prefix + "_" + std::to_string(k);
+  const size_t index = probes_->symbol_index(symbol);
+  const Tensor& probe0 = probes_->tensors[0][static_cast<size_t>(v)];
+  if (in.type_known && !in.shape.empty() && probe0.defined()) {
+    out.type_known = true;
+    out.dtype = in.dtype;
+    out.shape = in.shape;
+    out.shape[0] = {-1, symbol};
+  }
+  graph_.values.push_back(out);
+  probes_->grow(graph_.values.size());
+  if (out.type_known) {
+    for (int p = 0; p < 2; ++p) {
+      Shape shape = probes_->tensors[p][static_cast<size_t>(v)].shape();
+      shape[0] = probe_size(p, index);
+      probes_->tensors[p][static_cast<size_t>(id)] = Tensor::empty(shape, out.dtype, meta_device());
+    }
+  }
+  node.outputs = {id};
+  graph_.nodes.push_back(node);
+  return id;
 }
 
 }  // namespace wgml::graph

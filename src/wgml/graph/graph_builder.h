@@ -27,7 +27,8 @@ class GraphBuilder {
   // A graph input; `shape_known` false when the model does not declare its rank.
   ValueId input(const std::string& name, DType dtype, bool shape_known, const SymShape& shape);
   ValueId constant(const Tensor& cpu_tensor, const std::string& name = "");
-  // Appends op-table op `op` (or kShapeOp) and returns all its outputs. Errors name `source`.
+  // Appends op-table op `op` (or kShapeOp, kNarrowOp) and returns all its outputs. Errors name
+  // `source`.
   std::vector<ValueId> add(const std::string& op, const std::vector<ValueId>& inputs,
                            Attrs attrs = {}, std::map<std::string, ValueId> attr_inputs = {},
                            const std::string& source = "");
@@ -41,6 +42,8 @@ class GraphBuilder {
   struct Probes;
   // Whether folding `op` over constant inputs would make results far larger than the inputs.
   bool folds_large(const std::string& op, const std::vector<ValueId>& inputs, const Attrs& attrs);
+  // kNarrowOp: a slice when the count is known now, else a node whose axis 0 gets a new symbol.
+  ValueId narrow(ValueId v, ValueId count, const Attrs& attrs, const std::string& source);
   Graph& graph_;
   std::unique_ptr<Probes> probes_;
 };

@@ -20,6 +20,17 @@ Tensor move_to(const Tensor& t, Device& device) {
   return Tensor::from_bytes(bytes.data(), t.shape(), t.dtype(), device);
 }
 
+// graph::kNarrowOp: the first `count` entries of axis 0 of `whole`, a view.
+Tensor narrow_to_count(const Tensor& whole, const Tensor& count, EagerRuntime& runtime) {
+  WGML_CHECK(count.numel() == 1 && !is_floating(count.dtype()),
+             "narrow: the count must be one integer, got ", count.dtype(), " ", count.shape());
+  const int64_t n = count.to_vector<int64_t>()[0];
+  WGML_CHECK(whole.rank() >= 1 && n >= 0 && n <= whole.shape()[0], "narrow: count ", n,
+             " does not fit axis 0 of ", whole.shape());
+  return runtime.call1("slice", {whole},
+                       {{"starts", Ints{0}}, {"ends", Ints{n}}, {"axes", Ints{0}}});
+}
+
 }  // namespace
 
 GraphExecutor::GraphExecutor(const graph::Graph& graph, Device& device, const ProgressFn& progress)
@@ -99,6 +110,15 @@ Tensor GraphExecutor::fetch(ValueId id, bool on_host, std::vector<Tensor>& value
   return move_to(t, on_host ? cpu_device() : device_);
 }
 
+// Free what no later node reads, so peak memory follows the live values only.
+void GraphExecutor::free_inputs_after(const graph::Node& node, size_t n,
+                                      std::vector<Tensor>& values) const {
+  for (ValueId v : node.inputs) {
+    if (v != graph::kNoValue && last_use_[static_cast<size_t>(v)] == static_cast<int>(n))
+      values[static_cast<size_t>(v)] = Tensor();
+  }
+}
+
 std::vector<Tensor> GraphExecutor::run(const std::vector<Tensor>& inputs) {
   check_inputs(inputs);
   std::vector<Tensor> values(graph_.values.size());
@@ -112,21 +132,28 @@ std::vector<Tensor> GraphExecutor::run(const std::vector<Tensor>& inputs) {
     const graph::Node& node = graph_.nodes[n];
     const bool host = graph_.value(node.outputs.at(0)).placement == Placement::Host;
     try {
-      std::vector<Tensor> args;
-      for (ValueId v : node.inputs)
-        args.push_back(v == graph::kNoValue ? Tensor() : fetch(v, host, values));
-      Attrs attrs = node.attrs;
-      if (!node.attr_inputs.empty()) {
-        std::map<std::string, Tensor> run_time;
-        for (const auto& [name, v] : node.attr_inputs)
-          run_time[name] = fetch(v, true, values);
-        graph::bind_attr_inputs(node.op, attrs, run_time, node.source);
-      }
       std::vector<Tensor> results;
-      if (node.op == graph::kShapeOp) {
-        results = {graph::evaluate_shape_op(args.at(0).shape(), attrs)};
+      if (node.op == graph::kNarrowOp) {
+        // The count is read on the host: the one read back this op costs.
+        results = {narrow_to_count(fetch(node.inputs.at(0), host, values),
+                                   fetch(node.inputs.at(1), true, values),
+                                   host ? on_cpu : on_device)};
       } else {
-        results = (host ? on_cpu : on_device).call(node.op, args, attrs);
+        std::vector<Tensor> args;
+        for (ValueId v : node.inputs)
+          args.push_back(v == graph::kNoValue ? Tensor() : fetch(v, host, values));
+        Attrs attrs = node.attrs;
+        if (!node.attr_inputs.empty()) {
+          std::map<std::string, Tensor> run_time;
+          for (const auto& [name, v] : node.attr_inputs)
+            run_time[name] = fetch(v, true, values);
+          graph::bind_attr_inputs(node.op, attrs, run_time, node.source);
+        }
+        if (node.op == graph::kShapeOp) {
+          results = {graph::evaluate_shape_op(args.at(0).shape(), attrs)};
+        } else {
+          results = (host ? on_cpu : on_device).call(node.op, args, attrs);
+        }
       }
       WGML_CHECK(results.size() >= node.outputs.size(), node.op, " returned ", results.size(),
                  " outputs, the graph expects ", node.outputs.size());
@@ -137,11 +164,7 @@ std::vector<Tensor> GraphExecutor::run(const std::vector<Tensor>& inputs) {
     } catch (const std::exception& e) {
       graph::rethrow_at(node, e);
     }
-    // Free what no later node reads, so peak memory follows the live values only.
-    for (ValueId v : node.inputs) {
-      if (v != graph::kNoValue && last_use_[static_cast<size_t>(v)] == static_cast<int>(n))
-        values[static_cast<size_t>(v)] = Tensor();
-    }
+    free_inputs_after(node, n, values);
     if (first_run_ && progress_) progress_(n + 1, count);
   }
   first_run_ = false;
@@ -193,7 +216,8 @@ std::vector<std::string> unsupported_on(const graph::Graph& graph, Device& devic
   EagerRuntime runtime(&probe);
   std::map<std::string, std::set<std::string>> missing;  // message -> node sources
   for (const graph::Node& node : graph.nodes) {
-    if (node.op == graph::kShapeOp || !node.attr_inputs.empty()) continue;
+    if (node.op == graph::kShapeOp || node.op == graph::kNarrowOp || !node.attr_inputs.empty())
+      continue;
     if (graph.value(node.outputs.at(0)).placement == Placement::Host) continue;
     std::vector<Tensor> args;
     bool known = true;

@@ -25,6 +25,7 @@ class GraphExecutor {
  private:
   void check_inputs(const std::vector<Tensor>& inputs) const;
   Tensor fetch(graph::ValueId id, bool on_host, std::vector<Tensor>& values);
+  void free_inputs_after(const graph::Node& node, size_t n, std::vector<Tensor>& values) const;
   const graph::Graph& graph_;
   Device& device_;
   ProgressFn progress_;

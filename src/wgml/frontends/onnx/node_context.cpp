@@ -205,6 +205,7 @@ const ConverterTable& converter_table() {
     register_tensor_converters(t);
     register_nn_converters(t);
     register_signal_converters(t);
+    register_data_dependent_converters(t);
     return t;
   }();
   return table;

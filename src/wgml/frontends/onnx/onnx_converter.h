@@ -95,9 +95,10 @@ class ConverterTable {
 };
 const ConverterTable& converter_table();
 
-void register_elementwise_converters(ConverterTable& t);  // onnx_ops_elementwise.cpp
-void register_tensor_converters(ConverterTable& t);       // onnx_ops_tensor.cpp
-void register_nn_converters(ConverterTable& t);           // onnx_ops_nn.cpp
-void register_signal_converters(ConverterTable& t);       // onnx_ops_signal.cpp
+void register_elementwise_converters(ConverterTable& t);     // onnx_ops_elementwise.cpp
+void register_tensor_converters(ConverterTable& t);          // onnx_ops_tensor.cpp
+void register_nn_converters(ConverterTable& t);              // onnx_ops_nn.cpp
+void register_signal_converters(ConverterTable& t);          // onnx_ops_signal.cpp
+void register_data_dependent_converters(ConverterTable& t);  // onnx_ops_data_dependent.cpp
 
 }  // namespace wgml::onnx

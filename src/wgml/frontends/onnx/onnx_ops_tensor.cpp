@@ -170,15 +170,6 @@ ValueId wrap_negative(NodeContext& ctx, ValueId indices, ValueId size) {
   return ctx.op1("where", {negative, ctx.op1("add", {indices, size}), indices});
 }
 
-// The elements of a load-time constant as doubles (any dtype).
-std::vector<double> constant_values(NodeContext& ctx, size_t input, const std::string& why) {
-  const Tensor* t = ctx.constant(input);
-  if (t == nullptr)
-    ctx.fail_here("input " + std::to_string(input) + " ('" + ctx.node().inputs.at(input) +
-                  "') must be known when the model loads: " + why);
-  return t->to_vector<double>();
-}
-
 // An input that holds no elements (ONNX's way to leave Resize's roi/scales out before opset 13).
 bool is_empty_input(const NodeContext& ctx, size_t i) {
   if (!ctx.has_input(i)) return true;
@@ -889,54 +880,6 @@ void convert_space_to_depth(NodeContext& ctx) {
       ctx, moved, x, {from_dim(0), from_dim(1, b * b), from_dim(2, 1, b), from_dim(3, 1, b)})});
 }
 
-// --- data-dependent output shapes: NonZero and Compress
-//
-// Their output shapes depend on the data, which the graph cannot know ahead of running it, so
-// both are supported only when the deciding input is a load-time constant (then they fold or
-// become a gather); otherwise the model is refused at load time naming the node.
-
-void convert_non_zero(NodeContext& ctx) {
-  const Tensor* x = ctx.constant(0);
-  if (x == nullptr)
-    ctx.fail_here(
-        "NonZero's output shape depends on its input's values, which are only known "
-        "when the model runs; wgml supports it on load-time constants only");
-  const std::vector<double> values = x->to_vector<double>();
-  const Shape& shape = x->shape();
-  const size_t rank = shape.size();
-  std::vector<int64_t> hits;
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (values[i] != 0) hits.push_back(static_cast<int64_t>(i));
-  }
-  const auto count = static_cast<int64_t>(hits.size());
-  Ints out(rank * hits.size());
-  for (size_t h = 0; h < hits.size(); ++h) {
-    int64_t rest = hits[h];
-    for (size_t d = rank; d-- > 0;) {
-      out[d * hits.size() + h] = rest % shape[d];
-      rest /= shape[d];
-    }
-  }
-  ctx.set_outputs({int64_values(ctx, out, {static_cast<int64_t>(rank), count})});
-}
-
-void convert_compress(NodeContext& ctx) {
-  ValueId x = ctx.input(0);
-  const std::vector<double> condition =
-      constant_values(ctx, 1, "Compress's output shape depends on the condition");
-  Ints kept;
-  for (size_t i = 0; i < condition.size(); ++i) {
-    if (condition[i] != 0) kept.push_back(static_cast<int64_t>(i));
-  }
-  int64_t axis = 0;
-  if (ctx.has_attr("axis")) {
-    axis = ctx.attr_int("axis", 0);
-  } else {
-    x = ctx.op1("reshape", {x}, {{"shape", Ints{-1}}});
-  }
-  ctx.set_outputs({ctx.op1("gather", {x, int64_vector(ctx, kept)}, {{"axis", axis}})});
-}
-
 // --- ReverseSequence
 
 // Along the time axis, batch entry b reads time len[b] - 1 - t for t < len[b] and t after it:
@@ -1251,8 +1194,6 @@ void register_tensor_converters(ConverterTable& t) {
   t.add("Resize", convert_resize);
   t.add("DepthToSpace", convert_depth_to_space);
   t.add("SpaceToDepth", convert_space_to_depth);
-  t.add("NonZero", convert_non_zero);
-  t.add("Compress", convert_compress);
   t.add("ReverseSequence", convert_reverse_sequence);
   t.add("Einsum", convert_einsum, 12);
 }

@@ -1,0 +1,114 @@
+// Converters for ONNX ops whose output size depends on the input's values: NonZero and Compress.
+// Both are composed from engine ops that run on the device, then narrowed by graph::kNarrowOp:
+//   1. m = (x != 0) as int32, incl = its inclusive cumsum, total = its sum (the count);
+//   2. a stable partition of the positions, nonzeros first: element i goes to incl[i] - 1 when
+//      it is nonzero and to total + (zeros up to i) - 1 otherwise, a permutation of [0, N), so
+//      one scatter_nd with distinct targets writes every slot exactly once;
+//   3. narrow the permuted positions to `total` (one read back) and gather what the op needs
+//      (per-axis coordinates for NonZero, the selected slices for Compress).
+// Nothing runs on the CPU unless the input is a load-time constant, when all of it folds.
+// Positions are int32: WebGPU's integer arithmetic is 32-bit (as the engine's int64 rule says).
+#include <string>
+#include <vector>
+
+#include "wgml/core/error.h"
+#include "wgml/frontends/onnx/onnx_converter.h"
+
+namespace wgml::onnx {
+
+namespace {
+
+ValueId cast_to(NodeContext& ctx, ValueId v, DType to) {
+  if (ctx.dtype(v) == to) return v;
+  return ctx.op1("cast", {v}, {{"dtype", std::string(dtype_name(to))}});
+}
+
+// 1 where x is nonzero, else 0, as int32 in x's shape (NaN counts as nonzero, as in NumPy).
+ValueId nonzero_mask(NodeContext& ctx, ValueId x) {
+  const ValueId nz = ctx.op1("not_equal", {x, ctx.scalar(0, ctx.dtype(x))});
+  return cast_to(ctx, nz, DType::Int32);
+}
+
+// The flat positions (int32, ascending) where the int32 0/1 `mask` holds 1, narrowed at run time
+// to their count; `symbol` names that count in inferred shapes.
+ValueId nonzero_positions(NodeContext& ctx, ValueId mask, const std::string& symbol) {
+  const ValueId flat = ctx.op1("reshape", {mask}, {{"shape", Ints{-1}}});
+  const ValueId one = ctx.scalar(1, DType::Int32);
+  const ValueId ones = ctx.op1("add", {ctx.op1("mul", {flat, ctx.scalar(0, DType::Int32)}), one});
+  const ValueId index =
+      ctx.op1("cumsum", {ones}, {{"axis", int64_t{0}}, {"exclusive", int64_t{1}}});
+  const ValueId inclusive = ctx.op1("cumsum", {flat}, {{"axis", int64_t{0}}});
+  const ValueId total =
+      ctx.op1("sum", {flat}, {{"axes", Ints{0}}, {"keepdims", int64_t{1}}});  // [1]
+  const ValueId zeros_so_far = ctx.op1("sub", {ctx.op1("add", {index, one}), inclusive});
+  const ValueId front = ctx.op1("sub", {inclusive, one});
+  const ValueId back = ctx.op1("add", {total, ctx.op1("sub", {zeros_so_far, one})});
+  const ValueId target =
+      ctx.op1("where", {ctx.op1("cast", {flat}, {{"dtype", std::string("bool")}}), front, back});
+  const ValueId permuted =
+      ctx.op1("scatter_nd", {index, ctx.op1("unsqueeze", {target}, {{"axes", Ints{1}}}), index});
+  return ctx.op1(graph::kNarrowOp, {permuted, total}, {{"symbol", symbol}});
+}
+
+// NonZero: [rank, count] int64 coordinates of the nonzero elements in row-major order. A 0-d
+// input counts as [1] (NumPy's old rule, and ONNX Runtime's).
+void convert_non_zero(NodeContext& ctx) {
+  ValueId x = ctx.input(0);
+  const int64_t rank = ctx.rank(x);
+  if (rank < 0) ctx.fail_here("needs its input's rank, which shape inference could not tell");
+  if (rank == 0) x = ctx.op1("reshape", {x}, {{"shape", Ints{1}}});
+  const ValueId mask = nonzero_mask(ctx, x);
+  const ValueId positions = nonzero_positions(ctx, mask, "nonzero");
+  // Coordinate d of every element is an exclusive cumsum of ones along axis d.
+  const ValueId ones = ctx.op1(
+      "add", {ctx.op1("mul", {mask, ctx.scalar(0, DType::Int32)}), ctx.scalar(1, DType::Int32)});
+  std::vector<ValueId> rows;
+  for (int64_t d = 0; d < std::max<int64_t>(rank, 1); ++d) {
+    const ValueId along = ctx.op1("cumsum", {ones}, {{"axis", d}, {"exclusive", int64_t{1}}});
+    const ValueId flat = ctx.op1("reshape", {along}, {{"shape", Ints{-1}}});
+    const ValueId picked = ctx.op1("gather", {flat, positions}, {{"axis", int64_t{0}}});
+    rows.push_back(ctx.op1("unsqueeze", {picked}, {{"axes", Ints{0}}}));
+  }
+  const ValueId coords =
+      rows.size() == 1 ? rows[0] : ctx.op1("concat", rows, {{"axis", int64_t{0}}});
+  ctx.set_outputs({cast_to(ctx, coords, DType::Int64)});
+}
+
+// Compress: the slices of x along `axis` (or of x flattened) where the 1-d condition is true;
+// a condition shorter than the axis drops the rest, a longer one is an error.
+void convert_compress(NodeContext& ctx) {
+  ValueId x = ctx.input(0);
+  const ValueId condition = ctx.input(1);
+  int64_t axis = 0;
+  if (ctx.has_attr("axis")) {
+    const int64_t rank = ctx.rank(x);
+    if (rank < 0) ctx.fail_here("needs its input's rank, which shape inference could not tell");
+    axis = ctx.attr_int("axis", 0);
+    if (axis < -rank || axis >= rank)
+      ctx.fail_here(str_cat("axis ", axis, " is out of range for rank ", rank));
+    if (axis < 0) axis += rank;
+  } else {
+    x = ctx.op1("reshape", {x}, {{"shape", Ints{-1}}});
+  }
+  const graph::SymShape* cond_shape = ctx.shape(condition);
+  const graph::SymShape* x_shape = ctx.shape(x);
+  if (cond_shape != nullptr && cond_shape->size() != 1)
+    ctx.fail_here(str_cat("condition must be 1-d, got ", graph::sym_shape_str(*cond_shape)));
+  if (cond_shape != nullptr && x_shape != nullptr && (*cond_shape)[0].is_static() &&
+      (*x_shape)[static_cast<size_t>(axis)].is_static() &&
+      (*cond_shape)[0].value > (*x_shape)[static_cast<size_t>(axis)].value)
+    ctx.fail_here(str_cat("condition has ", (*cond_shape)[0].value,
+                          " entries but the axis it selects along has ",
+                          (*x_shape)[static_cast<size_t>(axis)].value));
+  const ValueId positions = nonzero_positions(ctx, nonzero_mask(ctx, condition), "compress");
+  ctx.set_outputs({ctx.op1("gather", {x, positions}, {{"axis", axis}})});
+}
+
+}  // namespace
+
+void register_data_dependent_converters(ConverterTable& t) {
+  t.add("NonZero", convert_non_zero, 9);
+  t.add("Compress", convert_compress, 9);
+}
+
+}  // namespace wgml::onnx
