@@ -175,5 +175,32 @@ TEST(MovementErrors, RoiAlignShapesIndicesAndGrids) {
       {"roi_align", "unknown mode 'median'"});
 }
 
+TEST(MovementErrors, NonMaxSuppressionShapes) {
+  const Tensor limit = Tensor::from_vector(std::vector<int64_t>{3}, {1}, DType::Int64);
+  const Tensor iou = ones({1}), threshold = ones({1});
+  expect_error(
+      [&] {
+        run_op("non_max_suppression", {ones({1, 5, 3}), ones({1, 2, 5}), limit, iou, threshold});
+      },
+      {"non_max_suppression", "boxes [1, 5, 3]", "[batch, boxes, 4]"});
+  expect_error(
+      [&] {
+        run_op("non_max_suppression", {ones({1, 5, 4}), ones({1, 2, 6}), limit, iou, threshold});
+      },
+      {"non_max_suppression", "scores [1, 2, 6]", "[1, classes, 5]"});
+  expect_error(
+      [&] {
+        run_op("non_max_suppression",
+               {ones({1, 5, 4}), ones({1, 2, 5}), limit, ones({2}), threshold});
+      },
+      {"non_max_suppression", "iou_threshold must hold one value"});
+  expect_error(
+      [&] {
+        run_op("non_max_suppression", {ones({1, 5, 4}), ones({1, 2, 5}), limit, iou, threshold},
+               {{"center_point_box", int64_t{2}}});
+      },
+      {"non_max_suppression", "center_point_box 2"});
+}
+
 }  // namespace
 }  // namespace wgml

@@ -1,5 +1,6 @@
-// Converters for ONNX ops whose output size depends on the input's values: NonZero and Compress.
-// Both are composed from engine ops that run on the device, then narrowed by graph::kNarrowOp:
+// Converters for ONNX ops whose output size depends on the input's values: NonZero, Compress and
+// NonMaxSuppression. All are composed from engine ops that run on the device, then narrowed by
+// graph::kNarrowOp:
 //   1. m = (x != 0) as int32, incl = its inclusive cumsum, total = its sum (the count);
 //   2. a stable partition of the positions, nonzeros first: element i goes to incl[i] - 1 when
 //      it is nonzero and to total + (zeros up to i) - 1 otherwise, a permutation of [0, N), so
@@ -8,6 +9,7 @@
 //      (per-axis coordinates for NonZero, the selected slices for Compress).
 // Nothing runs on the CPU unless the input is a load-time constant, when all of it folds.
 // Positions are int32: WebGPU's integer arithmetic is 32-bit (as the engine's int64 rule says).
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -104,11 +106,34 @@ void convert_compress(NodeContext& ctx) {
   ctx.set_outputs({ctx.op1("gather", {x, positions}, {{"axis", axis}})});
 }
 
+// NonMaxSuppression-10/11: the engine op fills each (batch, class) pair's slots at the upper
+// bound (one per box) with (batch, class, box) triples and -1 triples after the last box taken;
+// the taken rows are then gathered in order. Absent limit and thresholds take ONNX's defaults
+// (no boxes, 0, none).
+void convert_non_max_suppression(NodeContext& ctx) {
+  auto scalar_or = [&](size_t input, double fallback, DType dtype) {
+    return ctx.has_input(input) ? ctx.input(input) : ctx.scalar(fallback, dtype);
+  };
+  const ValueId slots =
+      ctx.op1("non_max_suppression",
+              {ctx.input(0), ctx.input(1), scalar_or(2, 0, DType::Int64),
+               scalar_or(3, 0, DType::Float32), scalar_or(4, -INFINITY, DType::Float32)},
+              {{"center_point_box", ctx.attr_int("center_point_box", 0)}});
+  const ValueId rows = ctx.op1("reshape", {slots}, {{"shape", Ints{-1, 3}}});
+  const ValueId box =
+      ctx.op1("slice", {rows}, {{"starts", Ints{2}}, {"ends", Ints{3}}, {"axes", Ints{1}}});
+  const ValueId taken =
+      cast_to(ctx, ctx.op1("greater_equal", {box, ctx.scalar(0, DType::Int64)}), DType::Int32);
+  const ValueId positions = nonzero_positions(ctx, taken, "selected");
+  ctx.set_outputs({ctx.op1("gather", {rows, positions}, {{"axis", int64_t{0}}})});
+}
+
 }  // namespace
 
 void register_data_dependent_converters(ConverterTable& t) {
   t.add("NonZero", convert_non_zero, 9);
   t.add("Compress", convert_compress, 9);
+  t.add("NonMaxSuppression", convert_non_max_suppression, 10);
 }
 
 }  // namespace wgml::onnx

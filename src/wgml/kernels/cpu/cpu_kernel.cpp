@@ -14,13 +14,15 @@ extern const std::vector<CpuKernel> kCpuPoolKernels;
 extern const std::vector<CpuKernel> kCpuScanKernels;
 extern const std::vector<CpuKernel> kCpuResizeKernels;
 extern const std::vector<CpuKernel> kCpuSampleKernels;
+extern const std::vector<CpuKernel> kCpuDetectionKernels;
 
 CpuKernelFn find_cpu_kernel(const std::string& op) {
   static const std::map<std::string, CpuKernelFn> kernels = [] {
     std::map<std::string, CpuKernelFn> m;
-    for (const auto* list : {&kCpuCopyKernels, &kCpuMovementKernels, &kCpuIndexKernels,
-                             &kCpuLinalgKernels, &kCpuConvKernels, &kCpuPoolKernels,
-                             &kCpuScanKernels, &kCpuResizeKernels, &kCpuSampleKernels}) {
+    for (const auto* list :
+         {&kCpuCopyKernels, &kCpuMovementKernels, &kCpuIndexKernels, &kCpuLinalgKernels,
+          &kCpuConvKernels, &kCpuPoolKernels, &kCpuScanKernels, &kCpuResizeKernels,
+          &kCpuSampleKernels, &kCpuDetectionKernels}) {
       for (const CpuKernel& k : *list)
         m[k.op] = k.fn;
     }

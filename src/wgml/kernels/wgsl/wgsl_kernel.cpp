@@ -15,13 +15,14 @@ extern const std::vector<Kernel> kScanKernels;
 extern const std::vector<Kernel> kResizeKernels;
 extern const std::vector<Kernel> kNormKernels;
 extern const std::vector<Kernel> kSampleKernels;
+extern const std::vector<Kernel> kDetectionKernels;
 
 KernelFn find_kernel(const std::string& op) {
   static const std::map<std::string, KernelFn> kernels = [] {
     std::map<std::string, KernelFn> m;
-    for (const auto* list :
-         {&kCopyKernels, &kMovementKernels, &kIndexKernels, &kLinalgKernels, &kConvKernels,
-          &kPoolKernels, &kScanKernels, &kResizeKernels, &kNormKernels, &kSampleKernels}) {
+    for (const auto* list : {&kCopyKernels, &kMovementKernels, &kIndexKernels, &kLinalgKernels,
+                             &kConvKernels, &kPoolKernels, &kScanKernels, &kResizeKernels,
+                             &kNormKernels, &kSampleKernels, &kDetectionKernels}) {
       for (const Kernel& k : *list)
         m[k.op] = k.fn;
     }

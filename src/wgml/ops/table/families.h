@@ -25,6 +25,7 @@ void declare_norm_ops(OpTable& t);
 void declare_scan_ops(OpTable& t);
 void declare_resize_ops(OpTable& t);
 void declare_sample_ops(OpTable& t);
+void declare_detection_ops(OpTable& t);
 
 inline const std::vector<OpFamily>& op_families() {
   static const std::vector<OpFamily> families = {
@@ -34,7 +35,7 @@ inline const std::vector<OpFamily>& op_families() {
       {"linalg", declare_linalg_ops},     {"conv", declare_conv_ops},
       {"pool", declare_pool_ops},         {"norm", declare_norm_ops},
       {"scan", declare_scan_ops},         {"resize", declare_resize_ops},
-      {"sample", declare_sample_ops},
+      {"sample", declare_sample_ops},     {"detection", declare_detection_ops},
   };
   return families;
 }
