@@ -294,6 +294,11 @@ def gather_nds(w, rng):
     case(w, "gathernd_full_index", 11, [node("GatherND", ["d", "i"], ["y"])],
          [("d", data), ("i", gi2)],
          [("y", np.stack([data[0, 1, 2], data[1, -1, 0]]))])
+    gi3 = np.array([[[1, -2]], [[0, 2]], [[-1, 0]]], np.int64)  # [3, 1, 2], dynamic data dims
+    case(w, "gathernd_dynamic_data", 13, [node("GatherND", ["d", "i"], ["y"])],
+         [("d", data), ("i", gi3)],
+         [("y", np.stack([np.stack([data[tuple(t)] for t in row]) for row in gi3]))],
+         dims={"d": ["N", 3, "H", 5]})
 
 
 def generators(w, rng):
@@ -416,7 +421,7 @@ def data_dependent(w, rng):
     case(w, "nonzero_runtime_scalar", 13, [node("NonZero", ["s"], ["y"])], [("s", scalar)],
          [("y", np.array(np.nonzero(np.atleast_1d(scalar)), np.int64))])
     # x[mask] as PyTorch exports it: NonZero -> Transpose -> GatherND, then more ops on the
-    # data-dependent result (static x: GatherND's converter needs the data's shape).
+    # data-dependent result, with a dynamic batch.
     x = randf(rng, 4, 6, 5)
     mask = x > 0.3
     case(w, "masked_select_runtime", 13,
@@ -424,7 +429,8 @@ def data_dependent(w, rng):
           node("Transpose", ["nz"], ["idx"], perm=[1, 0]), node("GatherND", ["x", "idx"], ["g"]),
           node("Mul", ["g", "two"], ["y"]), node("ReduceSum", ["y"], ["s"], keepdims=0)],
          [("x", x)], [("y", x[mask] * 2), ("s", np.array((x[mask] * 2).sum(), np.float32))],
-         initializers=[("t", np.array(0.3, np.float32)), ("two", np.array(2, np.float32))])
+         initializers=[("t", np.array(0.3, np.float32)), ("two", np.array(2, np.float32))],
+         dims={"x": ["N", 6, None]})
     cond = rng.random(5) < 0.5
     cond[0] = True
     x = randf(rng, 3, 7)

@@ -423,11 +423,40 @@ void convert_gather_elements(NodeContext& ctx) {
 // components, data [B..., D1..Dk, R...] becomes [prod(B) * prod(D), R...] and each index tuple
 // the row batch * prod(D) + sum(i_j * stride_j). Only data's dims and the tuple length must be
 // static; the leading dims of indices may be dynamic.
+// GatherND without batch dims over data of any (also dynamic) shape: the k index components
+// fold into one row number by Horner's rule over the data's leading dims, and the data becomes a
+// table of rows. Shapes come from shape_of, so they are constants when static and Host values
+// otherwise.
+void gather_nd_rows(NodeContext& ctx, ValueId data, ValueId indices_in, int64_t k) {
+  const ValueId dims = ctx.shape_of(data, 0, k);
+  const ValueId indices = wrap_negative(ctx, cast_to(ctx, indices_in, DType::Int64), dims);
+  auto component = [&](ValueId v, int64_t j) {
+    return ctx.op1("gather", {v, int64_values(ctx, {j}, {})}, {{"axis", int64_t{-1}}});
+  };
+  ValueId rows = component(indices, 0);
+  for (int64_t j = 1; j < k; ++j)
+    rows = ctx.op1("add", {ctx.op1("mul", {rows, component(dims, j)}), component(indices, j)});
+  const ValueId table_shape =
+      ctx.op1("concat", {int64_vector(ctx, {-1}), ctx.shape_of(data, k)}, {{"axis", int64_t{0}}});
+  const ValueId table = ctx.op1("reshape", {data}, {}, {{"shape", table_shape}});
+  ctx.set_outputs({ctx.op1("gather", {table, rows}, {{"axis", int64_t{0}}})});
+}
+
 void convert_gather_nd(NodeContext& ctx) {
   const ValueId data = ctx.input(0);
   const ValueId indices_in = ctx.input(1);
   const int64_t b = ctx.opset() >= 12 ? ctx.attr_int("batch_dims", 0) : 0;
-  const Shape data_shape = require_static_shape(ctx, 0, "(GatherND flattens it)");
+  if (b == 0) {
+    const int64_t r = ctx.rank(data), q = ctx.rank(indices_in);
+    const int64_t k = q >= 1 ? static_dim(ctx, indices_in, q - 1) : -1;
+    if (r < 0 || q < 1) ctx.fail_here("needs the ranks of data and indices (indices at least 1)");
+    if (k < 1 || k > r)
+      ctx.fail_here(str_cat("the last dim of indices (", k < 0 ? "dynamic" : std::to_string(k),
+                            ") must be static and in [1, ", r, "] for data of rank ", r));
+    gather_nd_rows(ctx, data, indices_in, k);
+    return;
+  }
+  const Shape data_shape = require_static_shape(ctx, 0, "(GatherND with batch_dims flattens it)");
   const auto r = static_cast<int64_t>(data_shape.size());
   const int64_t q = ctx.rank(indices_in);
   if (q < 1) ctx.fail_here("the rank of indices must be known and at least 1");
