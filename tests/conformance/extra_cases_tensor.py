@@ -431,6 +431,30 @@ def data_dependent(w, rng):
          [("x", x)], [("y", x[mask] * 2), ("s", np.array((x[mask] * 2).sum(), np.float32))],
          initializers=[("t", np.array(0.3, np.float32)), ("two", np.array(2, np.float32))],
          dims={"x": ["N", 6, None]})
+    # Unique (flattened form): NumPy's unique, and for sorted=0 its groups by first occurrence.
+    def unique_ref(a, sorted_=True):
+        y, first, inverse, counts = np.unique(a.reshape(-1), return_index=True,
+                                              return_inverse=True, return_counts=True)
+        if sorted_:
+            return y, first, inverse, counts
+        regroup = np.argsort(first, kind="stable")
+        rank_of = np.empty_like(regroup)
+        rank_of[regroup] = np.arange(len(regroup))
+        return y[regroup], first[regroup], rank_of[inverse], counts[regroup]
+
+    def unique_case(name, a, sorted_, dims=None):
+        outs = [o.astype(a.dtype if k == 0 else np.int64)
+                for k, o in enumerate(unique_ref(a, sorted_))]
+        case(w, name, 11, [node("Unique", ["x"], ["y", "i", "inv", "c"], sorted=int(sorted_))],
+             [("x", a)], list(zip(["y", "i", "inv", "c"], outs)), dims=dims)
+
+    unique_case("unique_runtime_int32_sorted", rng.integers(-20, 30, (4, 30)).astype(np.int32),
+                True, dims={"x": ["N", 30]})
+    unique_case("unique_runtime_float_unsorted",
+                (rng.integers(0, 40, 300) / 4).astype(np.float32), False)
+    unique_case("unique_runtime_int64_unsorted", rng.integers(-5, 5, (7, 3)).astype(np.int64),
+                False)
+    unique_case("unique_runtime_bool", rng.random((3, 4)) < 0.5, True)
     cond = rng.random(5) < 0.5
     cond[0] = True
     x = randf(rng, 3, 7)

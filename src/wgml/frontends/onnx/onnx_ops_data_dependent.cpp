@@ -1,6 +1,6 @@
-// Converters for ONNX ops whose output size depends on the input's values: NonZero, Compress and
-// NonMaxSuppression. All are composed from engine ops that run on the device, then narrowed by
-// graph::kNarrowOp:
+// Converters for ONNX ops whose output size depends on the input's values: NonZero, Compress,
+// NonMaxSuppression and Unique. All are composed from engine ops that run on the device, then
+// narrowed by graph::kNarrowOp:
 //   1. m = (x != 0) as int32, incl = its inclusive cumsum, total = its sum (the count);
 //   2. a stable partition of the positions, nonzeros first: element i goes to incl[i] - 1 when
 //      it is nonzero and to total + (zeros up to i) - 1 otherwise, a permutation of [0, N), so
@@ -10,6 +10,7 @@
 // Nothing runs on the CPU unless the input is a load-time constant, when all of it folds.
 // Positions are int32: WebGPU's integer arithmetic is 32-bit (as the engine's int64 rule says).
 #include <cmath>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -128,9 +129,77 @@ void convert_non_max_suppression(NodeContext& ctx) {
   ctx.set_outputs({ctx.op1("gather", {rows, positions}, {{"axis", int64_t{0}}})});
 }
 
+// 0, 1, ..., n-1 (int32) shaped like the 1-d int32 `like`.
+ValueId iota_like(NodeContext& ctx, ValueId like) {
+  const ValueId ones = ctx.op1(
+      "add", {ctx.op1("mul", {like, ctx.scalar(0, DType::Int32)}), ctx.scalar(1, DType::Int32)});
+  return ctx.op1("cumsum", {ones}, {{"axis", int64_t{0}}, {"exclusive", int64_t{1}}});
+}
+
+// Unique without axis: the flattened input sorted stably (topk ascending, equal values keep the
+// lower index first), group starts where a value differs from its predecessor, then the starts
+// narrowed to their count. sorted=0 reorders the groups by their first occurrence.
+void convert_unique(NodeContext& ctx) {
+  if (ctx.has_attr("axis"))
+    ctx.fail_here(
+        "Unique along an axis (unique slices) is not supported; only the flattened "
+        "form (no axis attribute)");
+  const bool sorted = ctx.attr_int("sorted", 1) != 0;
+  ValueId flat = ctx.op1("reshape", {ctx.input(0)}, {{"shape", Ints{-1}}});
+  const DType dtype = ctx.dtype(flat);
+  if (dtype == DType::Bool) flat = cast_to(ctx, flat, DType::UInt8);  // topk sorts numbers
+  const ValueId n = ctx.shape_of(flat);                               // [1] int64
+  const std::vector<ValueId> sort =
+      ctx.op("topk", {flat}, {{"axis", int64_t{0}}, {"largest", int64_t{0}}}, {{"k", n}});
+  const ValueId values = sort.at(0);
+  const ValueId order = cast_to(ctx, sort.at(1), DType::Int32);  // sorted slot -> input index
+  const ValueId iota = iota_like(ctx, order);
+  const ValueId previous =
+      ctx.op1("gather",
+              {values, ctx.op1("maximum", {ctx.op1("sub", {iota, ctx.scalar(1, DType::Int32)}),
+                                           ctx.scalar(0, DType::Int32)})},
+              {{"axis", int64_t{0}}});
+  const ValueId first =
+      ctx.op1("logical_or", {ctx.op1("not_equal", {values, previous}),
+                             ctx.op1("equal", {iota, ctx.scalar(0, DType::Int32)})});
+  const ValueId starts_mask = cast_to(ctx, first, DType::Int32);
+  const ValueId group = ctx.op1("sub", {ctx.op1("cumsum", {starts_mask}, {{"axis", int64_t{0}}}),
+                                        ctx.scalar(1, DType::Int32)});
+  const ValueId starts = nonzero_positions(ctx, starts_mask, "unique");  // [U] int32
+  ValueId y = ctx.op1("gather", {values, starts}, {{"axis", int64_t{0}}});
+  ValueId first_index = ctx.op1("gather", {order, starts}, {{"axis", int64_t{0}}});
+  const ValueId u = ctx.shape_of(starts);  // [1] int64, known when the model runs
+  const ValueId ends =
+      ctx.op1("concat",
+              {ctx.op1("slice", {starts}, {{"starts", Ints{1}}, {"ends", Ints{INT64_MAX}}}),
+               cast_to(ctx, n, DType::Int32)},
+              {{"axis", int64_t{0}}});
+  ValueId counts = ctx.op1("sub", {ends, starts});
+  // inverse[order[i]] = group[i]: the group of every input element, by sorted rank.
+  ValueId inverse =
+      ctx.op1("scatter_nd", {group, ctx.op1("unsqueeze", {order}, {{"axes", Ints{1}}}), group});
+  if (!sorted) {
+    // Groups by first occurrence: sort their first indices; rank_of maps a sorted rank to its
+    // position in that order.
+    const std::vector<ValueId> by_first =
+        ctx.op("topk", {first_index}, {{"axis", int64_t{0}}, {"largest", int64_t{0}}}, {{"k", u}});
+    const ValueId regroup = cast_to(ctx, by_first.at(1), DType::Int32);
+    const ValueId rank_of = ctx.op1(
+        "scatter_nd",
+        {regroup, ctx.op1("unsqueeze", {regroup}, {{"axes", Ints{1}}}), iota_like(ctx, regroup)});
+    y = ctx.op1("gather", {y, regroup}, {{"axis", int64_t{0}}});
+    first_index = by_first.at(0);
+    counts = ctx.op1("gather", {counts, regroup}, {{"axis", int64_t{0}}});
+    inverse = ctx.op1("gather", {rank_of, inverse}, {{"axis", int64_t{0}}});
+  }
+  ctx.set_outputs({cast_to(ctx, y, dtype), cast_to(ctx, first_index, DType::Int64),
+                   cast_to(ctx, inverse, DType::Int64), cast_to(ctx, counts, DType::Int64)});
+}
+
 }  // namespace
 
 void register_data_dependent_converters(ConverterTable& t) {
+  t.add("Unique", convert_unique, 11);
   t.add("NonZero", convert_non_zero, 9);
   t.add("Compress", convert_compress, 9);
   t.add("NonMaxSuppression", convert_non_max_suppression, 10);
