@@ -466,6 +466,38 @@ def data_dependent(w, rng):
          [("x", x), ("c", cond)], [("y", np.compress(cond, x))])
 
 
+def control_flow(w, rng):
+    """If: a load-time condition (from a shape) inlines one branch, a run-time one selects."""
+    def branch(name, nodes, out, shape, inits=()):
+        return helper.make_graph(nodes, name, [], [helper.make_tensor_value_info(
+            out, TensorProto.FLOAT, shape)], initializer=[numpy_helper.from_array(a, n)
+                                                            for n, a in inits])
+
+    x = randf(rng, 3, 4)
+    two = np.array(2, np.float32)
+    doubled = branch("then", [node("Mul", ["x", "two"], ["t"])], "t", None, [("two", two)])
+    shifted = branch("else", [node("Add", ["x", "one"], ["e"])], "e", None,
+                     [("one", np.array(1, np.float32))])
+    # rank(x) == 2, known when the model loads: only then_branch is converted, so an else_branch
+    # with an op wgml lacks does not matter.
+    unsupported = branch("else", [node("Loop", ["x"], ["e"])], "e", None)
+    case(w, "if_load_time_condition", 13,
+         [node("Shape", ["x"], ["s"]), node("Size", ["s"], ["r"]), node("Equal", ["r", "k"], ["c"]),
+          node("If", ["c"], ["y"], then_branch=doubled, else_branch=unsupported)],
+         [("x", x)], [("y", x * 2)], initializers=[("k", np.array(2, np.int64))],
+         dims={"x": ["N", 4]})
+    for flag in (True, False):
+        case(w, f"if_runtime_condition_{str(flag).lower()}", 13,
+             [node("If", ["c"], ["y"], then_branch=doubled, else_branch=shifted)],
+             [("c", np.array(flag)), ("x", x)], [("y", x * 2 if flag else x + 1)],
+             dims={"x": ["N", 4]})
+    inner = helper.make_node("If", ["c2"], ["t"], then_branch=doubled, else_branch=shifted)
+    nested = branch("outer_then", [inner], "t", None)
+    case(w, "if_nested_runtime", 13,
+         [node("If", ["c1"], ["y"], then_branch=nested, else_branch=shifted)],
+         [("c1", np.array([True])), ("c2", np.array(False)), ("x", x)], [("y", x + 1)])
+
+
 def misc(w, rng):
     """misc."""
     x = randf(rng, 3, 1)
@@ -555,6 +587,7 @@ def main():
         cumsums,
         depth_space,
         data_dependent,
+        control_flow,
         misc,
         einsums,
     ):

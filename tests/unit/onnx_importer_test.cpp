@@ -1,9 +1,12 @@
 // The ONNX importer and graph executor on small graphs built in memory: placement, folding,
 // symbolic shapes, and the errors bad graphs and bad inputs must raise.
+#include "wgml/frontends/onnx/onnx_importer.h"
+
 #include <gtest/gtest.h>
 
+#include <memory>
+
 #include "expect_error.h"
-#include "wgml/frontends/onnx/onnx_importer.h"
 #include "wgml/runtime/dispatch.h"
 #include "wgml/runtime/graph_executor.h"
 
@@ -77,7 +80,8 @@ TEST(OnnxImporter, SymbolicShapesFollowTheBatch) {
   axis.type = AttributeProto::Int;
   axis.i = 0;
   m.graph.nodes[5].attributes.push_back(axis);  // Concat axis
-  auto add_init = [&](const std::string& name, std::vector<int64_t> data, std::vector<int64_t> dims) {
+  auto add_init = [&](const std::string& name, std::vector<int64_t> data,
+                      std::vector<int64_t> dims) {
     TensorProto t;
     t.name = name;
     t.data_type = static_cast<int32_t>(ElemType::Int64);
@@ -106,8 +110,8 @@ TEST(OnnxImporter, SymbolicShapesFollowTheBatch) {
     const Tensor x = random_tensor({batch, 3, 4}, 7);
     GraphExecutor exec(g, cpu_device());
     const Tensor got = exec.run({x}).at(0);
-    const Tensor want = run_op1(
-        "reshape", {run_op1("add", {run_op1("relu", {x}), x})}, {{"shape", Ints{batch, 12}}});
+    const Tensor want = run_op1("reshape", {run_op1("add", {run_op1("relu", {x}), x})},
+                                {{"shape", Ints{batch, 12}}});
     EXPECT_EQ(got.shape(), (Shape{batch, 12}));
     EXPECT_EQ(got.to_vector<float>(), want.to_vector<float>());
   }
@@ -139,14 +143,17 @@ TEST(OnnxImporter, RejectsCyclesUndefinedValuesAndOpsets) {
   const ValueInfo x = tensor_info("x", ElemType::Float, {fixed(2)});
   expect_error(
       [&] {
-        import_model(model(17, {node("Add", {"x", "b"}, {"a"}, "first"),
-                                node("Relu", {"a"}, {"b"}, "second")},
-                           {x}, {"b"}),
-                     ".", "cycle.onnx");
+        import_model(
+            model(17,
+                  {node("Add", {"x", "b"}, {"a"}, "first"), node("Relu", {"a"}, {"b"}, "second")},
+                  {x}, {"b"}),
+            ".", "cycle.onnx");
       },
       {"cycle.onnx", "cycle", "'first'", "'second'"});
   expect_error(
-      [&] { import_model(model(17, {node("Relu", {"nowhere"}, {"y"}, "r")}, {x}, {"y"}), ".", "m"); },
+      [&] {
+        import_model(model(17, {node("Relu", {"nowhere"}, {"y"}, "r")}, {x}, {"y"}), ".", "m");
+      },
       {"'r'", "reads 'nowhere'", "no node"});
   expect_error([&] { import_model(model(0, {node("Relu", {"x"}, {"y"})}, {x}, {"y"}), ".", "m"); },
                {"opset 0", "1 to 21"});
@@ -175,16 +182,59 @@ TEST(OnnxImporter, ChecksRunTimeInputs) {
   ImportedModel imported = import_model(m, ".", "m");
   GraphExecutor exec(imported.graph, cpu_device());
   expect_error([&] { exec.run({random_tensor({2, 3}, 1)}); }, {"takes 2 input(s), got 1"});
-  expect_error([&] { exec.run({random_tensor({2, 4}, 1), random_tensor({2, 3}, 2)}); },
-               {"input 'x'", "[batch, 3]", "dim 1 is 4"});
-  expect_error([&] { exec.run({random_tensor({2, 3}, 1), random_tensor({5, 3}, 2)}); },
-               {"input 'w'", "batch = 5", "input 'x' has batch = 2"});
+  expect_error(
+      [&] {
+        exec.run({random_tensor({2, 4}, 1), random_tensor({2, 3}, 2)});
+      },
+      {"input 'x'", "[batch, 3]", "dim 1 is 4"});
+  expect_error(
+      [&] {
+        exec.run({random_tensor({2, 3}, 1), random_tensor({5, 3}, 2)});
+      },
+      {"input 'w'", "batch = 5", "input 'x' has batch = 2"});
   expect_error(
       [&] {
         exec.run({Tensor::from_vector(std::vector<int>{1, 2, 3, 4, 5, 6}, {2, 3}, DType::Int32),
                   random_tensor({2, 3}, 2)});
       },
       {"input 'x'", "float32", "int32"});
+}
+
+TEST(OnnxImporter, IfWithARunTimeConditionNeedsOneShapePerOutput) {
+  // then_branch gives x [batch, 3], else_branch its first row [1, 3]: they cannot be selected.
+  auto graph_attr = [](const std::string& name, std::vector<NodeProto> nodes, std::string out) {
+    auto g = std::make_shared<GraphProto>();
+    g->name = name;
+    g->nodes = std::move(nodes);
+    ValueInfo v;
+    v.name = std::move(out);
+    v.kind = ValueInfo::Kind::Tensor;
+    g->outputs.push_back(v);
+    AttributeProto a;
+    a.name = name;
+    a.type = AttributeProto::Graph;
+    a.graphs.push_back(g);
+    return a;
+  };
+  NodeProto branch_if = node("If", {"c"}, {"y"}, "choose");
+  branch_if.attributes.push_back(graph_attr("then_branch", {node("Relu", {"x"}, {"t"})}, "t"));
+  NodeProto slice = node("Slice", {"x", "zero", "one"}, {"e"});
+  branch_if.attributes.push_back(graph_attr("else_branch", {slice}, "e"));
+  ModelProto m = model(13, {branch_if},
+                       {tensor_info("c", ElemType::Bool, {}),
+                        tensor_info("x", ElemType::Float, {symbol("batch"), fixed(3)})},
+                       {"y"});
+  for (const char* name : {"zero", "one"}) {
+    TensorProto t;
+    t.name = name;
+    t.data_type = static_cast<int32_t>(ElemType::Int64);
+    t.dims = {1};
+    t.int64_data = {name[0] == 'z' ? 0 : 1};
+    m.graph.initializers.push_back(t);
+  }
+  expect_error([&] { import_model(m, ".", "m.onnx"); },
+               {"m.onnx", "If node 'choose'", "both branches run", "then_branch gives [batch, 3]",
+                "else_branch [1, 3]"});
 }
 
 }  // namespace

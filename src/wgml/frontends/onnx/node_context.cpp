@@ -12,6 +12,14 @@ NodeContext::NodeContext(graph::GraphBuilder& builder, const NodeProto& node, in
       base_dir_(std::move(base_dir)),
       source_(node.op_type + " node '" + node.name + "'") {}
 
+std::vector<ValueId> NodeContext::inline_graph(const std::string& attr_name) {
+  const AttributeProto* a = node_.attribute(attr_name);
+  if (a == nullptr || a->type != AttributeProto::Graph || a->graphs.empty() || !a->graphs[0])
+    fail_here("needs the graph attribute '" + attr_name + "'");
+  if (!inliner_) fail_here("subgraphs cannot be converted here");
+  return inliner_(*a->graphs[0]);
+}
+
 void NodeContext::fail_here(const std::string& message) const {
   fail(source_, ": ", message);
 }
@@ -206,6 +214,7 @@ const ConverterTable& converter_table() {
     register_nn_converters(t);
     register_signal_converters(t);
     register_data_dependent_converters(t);
+    register_control_flow_converters(t);
     return t;
   }();
   return table;

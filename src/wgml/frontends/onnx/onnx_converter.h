@@ -65,6 +65,12 @@ class NodeContext {
 
   [[noreturn]] void fail_here(const std::string& message) const;  // "Conv node 'x': message"
 
+  // --- subgraphs (If's branches): the graph attribute `name`, converted into this graph with
+  // the enclosing scope visible, and its outputs
+  using SubgraphInliner = std::function<std::vector<ValueId>(const GraphProto&)>;
+  void set_subgraph_inliner(SubgraphInliner inliner) { inliner_ = std::move(inliner); }
+  std::vector<ValueId> inline_graph(const std::string& attr_name);
+
  private:
   graph::GraphBuilder& builder_;
   const NodeProto& node_;
@@ -73,6 +79,7 @@ class NodeContext {
   std::string base_dir_;
   std::string source_;
   std::vector<ValueId> outputs_;
+  SubgraphInliner inliner_;
 };
 
 using ConvertFn = std::function<void(NodeContext&)>;
@@ -100,5 +107,6 @@ void register_tensor_converters(ConverterTable& t);          // onnx_ops_tensor.
 void register_nn_converters(ConverterTable& t);              // onnx_ops_nn.cpp
 void register_signal_converters(ConverterTable& t);          // onnx_ops_signal.cpp
 void register_data_dependent_converters(ConverterTable& t);  // onnx_ops_data_dependent.cpp
+void register_control_flow_converters(ConverterTable& t);    // onnx_ops_control_flow.cpp
 
 }  // namespace wgml::onnx

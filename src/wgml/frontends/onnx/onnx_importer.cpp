@@ -134,6 +134,78 @@ graph::SymShape declared_shape(const ValueInfo& info, const std::string& where) 
   return shape;
 }
 
+// Converts a graph's nodes into the builder, reading and writing `values` (ONNX name -> engine
+// value). Subgraphs (If's branches) go through the same path, inlined into the same builder with
+// a copy of the enclosing scope, so they see the outer values by name as ONNX says.
+struct Importer {
+  graph::GraphBuilder& builder;
+  int64_t opset;
+  std::string base_dir, where;
+  ProgressFn progress;
+  size_t done, total;
+
+  void convert_nodes(const GraphProto& g, std::map<std::string, ValueId>& values) {
+    std::set<std::string> known;
+    for (const auto& [name, id] : values)
+      known.insert(name);
+    const std::vector<size_t> order = topological_order(g, known, where);
+    for (size_t index : order) {
+      const NodeProto& node = g.nodes[index];
+      std::vector<ValueId> inputs;
+      for (const std::string& name : node.inputs)
+        inputs.push_back(name.empty() ? graph::kNoValue : values.at(name));
+      NodeContext ctx(builder, node, opset, inputs, base_dir);
+      ctx.set_subgraph_inliner([&](const GraphProto& sub) { return inline_subgraph(sub, values); });
+      try {
+        converter_table().find(node.op_type)->convert(ctx);
+      } catch (const std::exception& e) {
+        const std::string message = e.what();
+        if (message.rfind(where, 0) == 0) throw;  // already placed, by a subgraph's node
+        if (message.rfind(ctx.source(), 0) == 0) throw Error(where + ": " + message);
+        throw Error(where + ": " + ctx.source() + ": " + message);
+      }
+      const std::vector<ValueId>& produced = ctx.outputs();
+      for (size_t o = 0; o < node.outputs.size(); ++o) {
+        const std::string& name = node.outputs[o];
+        if (name.empty()) continue;
+        WGML_CHECK(o < produced.size() && produced[o] != graph::kNoValue, where, ": ", ctx.source(),
+                   ": output ", o, " ('", name, "') is not supported by wgml");
+        values[name] = produced[o];
+        const std::string& current = builder.value(produced[o]).name;
+        if (current.rfind("v", 0) == 0 || current.rfind("const_", 0) == 0)
+          builder.rename(produced[o], name);
+      }
+      if (progress) progress("converting", ++done, total);
+    }
+  }
+
+  // A subgraph without inputs of its own (If's branches), inlined; returns its outputs.
+  std::vector<ValueId> inline_subgraph(const GraphProto& sub,
+                                       const std::map<std::string, ValueId>& outer) {
+    const std::string label = where + " (subgraph '" + sub.name + "')";
+    WGML_CHECK(!sub.has_sparse_initializers, label, ": sparse initializers are not supported");
+    check_supported(sub, opset, label);
+    std::map<std::string, ValueId> scope = outer;
+    for (const TensorProto& init : sub.initializers)
+      scope[init.name] =
+          builder.constant(to_tensor(init, base_dir, label + ": initializer '" + init.name + "'"));
+    for (const ValueInfo& info : sub.inputs)
+      WGML_CHECK(scope.count(info.name), label, ": subgraph input '", info.name,
+                 "' is not supported here (only If's input-less branches are inlined)");
+    const size_t saved_total = total;
+    total += sub.nodes.size();
+    convert_nodes(sub, scope);
+    total = saved_total + sub.nodes.size();
+    std::vector<ValueId> outputs;
+    for (const ValueInfo& info : sub.outputs) {
+      const auto it = scope.find(info.name);
+      WGML_CHECK(it != scope.end(), label, ": output '", info.name, "' is not computed");
+      outputs.push_back(it->second);
+    }
+    return outputs;
+  }
+};
+
 }  // namespace
 
 ImportedModel import_model(const ModelProto& model, const std::string& base_dir,
@@ -180,37 +252,8 @@ ImportedModel import_model(const ModelProto& model, const std::string& base_dir,
         builder.input(info.name, dtype, info.has_shape, declared_shape(info, where));
   }
 
-  std::set<std::string> known;
-  for (const auto& [name, id] : values)
-    known.insert(name);
-  const std::vector<size_t> order = topological_order(g, known, where);
-
-  for (size_t index : order) {
-    const NodeProto& node = g.nodes[index];
-    std::vector<ValueId> inputs;
-    for (const std::string& name : node.inputs)
-      inputs.push_back(name.empty() ? graph::kNoValue : values.at(name));
-    NodeContext ctx(builder, node, opset, inputs, base_dir);
-    try {
-      converter_table().find(node.op_type)->convert(ctx);
-    } catch (const std::exception& e) {
-      const std::string message = e.what();
-      if (message.rfind(ctx.source(), 0) == 0) throw Error(where + ": " + message);
-      throw Error(where + ": " + ctx.source() + ": " + message);
-    }
-    const std::vector<ValueId>& produced = ctx.outputs();
-    for (size_t o = 0; o < node.outputs.size(); ++o) {
-      const std::string& name = node.outputs[o];
-      if (name.empty()) continue;
-      WGML_CHECK(o < produced.size() && produced[o] != graph::kNoValue, where, ": ", ctx.source(),
-                 ": output ", o, " ('", name, "') is not supported by wgml");
-      values[name] = produced[o];
-      const std::string& current = builder.value(produced[o]).name;
-      if (current.rfind("v", 0) == 0 || current.rfind("const_", 0) == 0)
-        builder.rename(produced[o], name);
-    }
-    if (progress) progress("converting", ++done, total);
-  }
+  Importer importer{builder, opset, base_dir, where, progress, done, total};
+  importer.convert_nodes(g, values);
 
   std::vector<ValueId> outputs;
   std::vector<std::string> names;
