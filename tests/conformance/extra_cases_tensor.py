@@ -498,6 +498,71 @@ def control_flow(w, rng):
          [("c1", np.array([True])), ("c2", np.array(False)), ("x", x)], [("y", x + 1)])
 
 
+def loops(w, rng):
+    """Loop: carried values (one growing), per-iteration outputs, captured values, early stops."""
+    f = TensorProto.FLOAT
+    vi = helper.make_tensor_value_info
+
+    def body(nodes, inputs, outputs, inits=()):
+        return helper.make_graph(nodes, "body", inputs, outputs,
+                                 initializer=[numpy_helper.from_array(a, n) for n, a in inits])
+
+    # acc = acc * 0.5 + x (x captured, dynamic batch); seq grows by one row of acc's sum per
+    # iteration; the per-iteration output is acc itself; the body stops once i reaches `stop`.
+    x = randf(rng, 2, 3)
+    grow = body(
+        [node("Mul", ["acc_in", "half"], ["scaled"]), node("Add", ["scaled", "x"], ["acc_out"]),
+         node("ReduceSum", ["acc_out"], ["total"], keepdims=1, axes=[0, 1]),
+         node("Concat", ["seq_in", "total"], ["seq_out"], axis=0),
+         node("Less", ["i", "stop"], ["go"]), node("Identity", ["acc_out"], ["acc_scan"])],
+        [vi("i", TensorProto.INT64, []), vi("c", TensorProto.BOOL, []), vi("acc_in", f, None),
+         vi("seq_in", f, None)],
+        [vi("go", TensorProto.BOOL, []), vi("acc_out", f, None), vi("seq_out", f, None),
+         vi("acc_scan", f, None)],
+        [("half", np.array(0.5, np.float32)), ("stop", np.array(4, np.int64))])
+
+    def reference(trips, start_acc, start_seq):
+        acc, seq, scans = start_acc, start_seq, []
+        for i in range(trips):
+            acc = (acc * 0.5 + x).astype(np.float32)
+            seq = np.concatenate([seq, acc.sum(keepdims=True).reshape(1, 1)], axis=0)
+            scans.append(acc)
+            if not i < 4:
+                break
+        return acc, seq, np.stack(scans) if scans else np.zeros((0, 2, 3), np.float32)
+
+    acc0 = randf(rng, 2, 3)
+    seq0 = randf(rng, 1, 1)
+    for trips in (3, 20):  # 20: the body's condition stops it after 5 iterations
+        a, q, sc = reference(trips, acc0, seq0)
+        case(w, f"loop_growing_carried_m{trips}", 13,
+             [node("Loop", ["m", "c", "acc", "seq"], ["acc_end", "seq_end", "scan"], body=grow)],
+             [("m", np.array(trips, np.int64)), ("c", np.array(True)), ("acc", acc0),
+              ("seq", seq0), ("x", x)],
+             [("acc_end", a), ("seq_end", q), ("scan", sc)])
+    case(w, "loop_zero_trips", 13,
+         [node("Loop", ["m", "c", "acc", "seq"], ["acc_end", "seq_end", "scan"], body=grow)],
+         [("m", np.array(0, np.int64)), ("c", np.array(True)), ("acc", acc0), ("seq", seq0),
+          ("x", x)], [("acc_end", acc0), ("seq_end", seq0), ("scan", np.zeros((0, 2, 3),
+                                                                            np.float32))])
+    # No trip count: a while loop on the body's condition; 12 iterations stacked.
+    counter = body(
+        [node("Add", ["v_in", "one"], ["v_out"]), node("Gather", ["v_out", "zero"], ["first"]),
+         node("Less", ["first", "limit"], ["go"]), node("Mul", ["v_out", "v_out"], ["sq"])],
+        [vi("i", TensorProto.INT64, []), vi("c", TensorProto.BOOL, []),
+         vi("v_in", TensorProto.FLOAT, [2])],
+        [vi("go", TensorProto.BOOL, []), vi("v_out", TensorProto.FLOAT, [2]),
+         vi("sq", TensorProto.FLOAT, [2])],
+        [("one", np.array(1, np.float32)), ("limit", np.array(12.0, np.float32)),
+         ("zero", np.array(0, np.int64))])
+    v0 = np.array([0.0, 0.5], np.float32)
+    steps = [v0 + k for k in range(1, 13)]
+    case(w, "loop_while_condition", 13,
+         [node("Loop", ["", "c", "v"], ["v_end", "sq"], body=counter)],
+         [("c", np.array(True)), ("v", v0)],
+         [("v_end", steps[-1]), ("sq", np.stack([s * s for s in steps]))])
+
+
 def misc(w, rng):
     """misc."""
     x = randf(rng, 3, 1)
@@ -588,6 +653,7 @@ def main():
         depth_space,
         data_dependent,
         control_flow,
+        loops,
         misc,
         einsums,
     ):

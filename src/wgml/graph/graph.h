@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,16 @@ inline constexpr const char* kShapeOp = "shape";
 // symbolic shapes. Attribute: "symbol", the symbol's prefix.
 inline constexpr const char* kNarrowOp = "narrow";
 
+// ONNX Loop: runs `body` (a graph of its own) while the iteration count stays below the first
+// input (absent: unbounded) and the condition (second input; absent: true) holds. Inputs:
+// [max_trips, cond, carried... (attribute "carried" of them), captured...] where captured are
+// the enclosing values the body reads. The body takes [iteration (int64 []), cond (bool []),
+// carried..., captured...] and returns [cond, carried..., per-iteration outputs...]; the node's
+// outputs are the final carried values, then each per-iteration output stacked on a new axis 0.
+inline constexpr const char* kLoopOp = "loop";
+
+struct Graph;
+
 struct Node {
   std::string op;  // an op-table name, kShapeOp or kNarrowOp
   Attrs attrs;
@@ -65,7 +76,8 @@ struct Node {
   std::map<std::string, ValueId> attr_inputs;
   std::vector<ValueId> inputs;  // kNoValue for omitted optional inputs
   std::vector<ValueId> outputs;
-  std::string source;  // where it came from, for messages: "ONNX Conv node 'conv1'"
+  std::string source;                 // where it came from, for messages: "ONNX Conv node 'conv1'"
+  std::shared_ptr<const Graph> body;  // kLoopOp only
   // A node runs on the CPU at run time when its outputs are Placement::Host values.
 };
 

@@ -328,46 +328,77 @@ ValueId GraphBuilder::narrow(ValueId v, ValueId count, const Attrs& attrs,
                source)
         .at(0);
   }
-  const Value& in = graph_.value(v);
   Node node;
   node.op = kNarrowOp;
   node.attrs = attrs;
   node.inputs = {v, count};
   node.source = source;
-  const auto id = static_cast<ValueId>(graph_.values.size());
-  Value out;
-  out.name = "v" + std::to_string(id);
-  // Always a Device value: its probes are meta tensors, which Host nodes could not compute on.
-  out.placement = Placement::Device;
-  out.producer = static_cast<int>(graph_.nodes.size());
-  // A fresh symbol for the narrowed axis, with probe sizes of its own, so the nodes downstream
-  // infer symbolic shapes exactly as they do for a dynamic input dim.
+  // The narrowed axis gets a symbol of its own, so the nodes downstream infer symbolic shapes
+  // exactly as they do for a dynamic input dim.
+  const Value& in = graph_.value(v);
+  OutputType type;
+  if (in.type_known && !in.shape.empty() && probes_->tensors[0][static_cast<size_t>(v)].defined()) {
+    type = {true, in.dtype, in.shape};
+    type.shape[0] = {-1, "?"};
+  }
   const std::string prefix = attrs.has("symbol") ? attrs.s("symbol") : std::string("count");
+  return add_typed(node, {type}, prefix).at(0);
+}
+
+std::string GraphBuilder::fresh_symbol(const std::string& prefix) {
   std::string symbol;
   for (int k = 1; symbol.empty() || std::find(probes_->symbols.begin(), probes_->symbols.end(),
                                               symbol) != probes_->symbols.end();
        ++k)
     symbol = prefix + "_" + std::to_string(k);
-  const size_t index = probes_->symbol_index(symbol);
-  const Tensor& probe0 = probes_->tensors[0][static_cast<size_t>(v)];
-  if (in.type_known && !in.shape.empty() && probe0.defined()) {
-    out.type_known = true;
-    out.dtype = in.dtype;
-    out.shape = in.shape;
-    out.shape[0] = {-1, symbol};
-  }
-  graph_.values.push_back(out);
-  probes_->grow(graph_.values.size());
-  if (out.type_known) {
-    for (int p = 0; p < 2; ++p) {
-      Shape shape = probes_->tensors[p][static_cast<size_t>(v)].shape();
-      shape[0] = probe_size(p, index);
-      probes_->tensors[p][static_cast<size_t>(id)] = Tensor::empty(shape, out.dtype, meta_device());
+  probes_->symbol_index(symbol);
+  return symbol;
+}
+
+bool GraphBuilder::has_symbol(const std::string& name) const {
+  return std::find(probes_->symbols.begin(), probes_->symbols.end(), name) !=
+         probes_->symbols.end();
+}
+
+std::vector<ValueId> GraphBuilder::add_typed(Node node, const std::vector<OutputType>& types,
+                                             const std::string& prefix) {
+  const int producer = static_cast<int>(graph_.nodes.size());
+  for (const OutputType& type : types) {
+    const auto id = static_cast<ValueId>(graph_.values.size());
+    Value out;
+    out.name = "v" + std::to_string(id);
+    // Always a Device value: its probes are meta tensors, which Host nodes could not compute on.
+    out.placement = Placement::Device;
+    out.producer = producer;
+    out.type_known = type.known;
+    out.dtype = type.dtype;
+    out.shape = type.shape;
+    Shape probe[2];
+    for (SymDim& d : out.shape) {
+      if (!d.is_static() && d.symbol == "?") d.symbol = fresh_symbol(prefix);
+      for (int p = 0; p < 2; ++p) {
+        if (d.is_static()) {
+          probe[p].push_back(d.value);
+          continue;
+        }
+        // "k*symbol" (as name_dim writes it) or a symbol.
+        const size_t star = d.symbol.find('*');
+        const int64_t times = star == std::string::npos ? 1 : std::stoll(d.symbol.substr(0, star));
+        const std::string name = star == std::string::npos ? d.symbol : d.symbol.substr(star + 1);
+        probe[p].push_back(times * probe_size(p, probes_->symbol_index(name)));
+      }
     }
+    graph_.values.push_back(out);
+    probes_->grow(graph_.values.size());
+    if (type.known) {
+      for (int p = 0; p < 2; ++p)
+        probes_->tensors[p][static_cast<size_t>(id)] =
+            Tensor::empty(probe[p], type.dtype, meta_device());
+    }
+    node.outputs.push_back(id);
   }
-  node.outputs = {id};
   graph_.nodes.push_back(node);
-  return id;
+  return graph_.nodes.back().outputs;
 }
 
 }  // namespace wgml::graph

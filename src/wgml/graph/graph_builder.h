@@ -32,6 +32,18 @@ class GraphBuilder {
   std::vector<ValueId> add(const std::string& op, const std::vector<ValueId>& inputs,
                            Attrs attrs = {}, std::map<std::string, ValueId> attr_inputs = {},
                            const std::string& source = "");
+  // A node whose outputs' types the caller works out (control flow): each output is given its
+  // dtype and symbolic shape, or left unknown. Dims named "?" become fresh symbols `prefix_k`.
+  struct OutputType {
+    bool known = false;
+    DType dtype = DType::Float32;
+    SymShape shape;
+  };
+  std::vector<ValueId> add_typed(Node node, const std::vector<OutputType>& types,
+                                 const std::string& prefix);
+  // A symbol no value has used yet: prefix_1, prefix_2, ...
+  std::string fresh_symbol(const std::string& prefix);
+  bool has_symbol(const std::string& name) const;
   void set_outputs(const std::vector<ValueId>& outputs, const std::vector<std::string>& names);
   void rename(ValueId id, const std::string& name);
 

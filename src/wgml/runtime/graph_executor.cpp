@@ -1,5 +1,7 @@
 #include "wgml/runtime/graph_executor.h"
 
+#include <algorithm>
+#include <limits>
 #include <map>
 #include <set>
 
@@ -110,6 +112,92 @@ Tensor GraphExecutor::fetch(ValueId id, bool on_host, std::vector<Tensor>& value
   return move_to(t, on_host ? cpu_device() : device_);
 }
 
+namespace {
+
+// A hostile or broken model must not loop for ever: more iterations than this is an error.
+constexpr int64_t kMaxLoopIterations = 1 << 20;
+
+int64_t read_int(const Tensor& t, const std::string& what) {
+  WGML_CHECK(t.numel() == 1, "loop: ", what, " must hold one value, got shape ", t.shape());
+  return t.to_vector<int64_t>()[0];
+}
+
+// Joins same-shaped tensors on a new axis 0, a few at a time (a shader binds only a handful of
+// buffers).
+Tensor stack(std::vector<Tensor> parts, EagerRuntime& runtime) {
+  for (Tensor& p : parts)
+    p = runtime.call1("unsqueeze", {p}, {{"axes", Ints{0}}});
+  while (parts.size() > 1) {
+    std::vector<Tensor> joined;
+    for (size_t i = 0; i < parts.size(); i += 8) {
+      const size_t end = std::min(parts.size(), i + 8);
+      std::vector<Tensor> group(parts.begin() + static_cast<std::ptrdiff_t>(i),
+                                parts.begin() + static_cast<std::ptrdiff_t>(end));
+      joined.push_back(group.size() == 1 ? group[0]
+                                         : runtime.call1("concat", group, {{"axis", int64_t{0}}}));
+    }
+    parts = std::move(joined);
+  }
+  return parts.at(0);
+}
+
+}  // namespace
+
+// graph::kLoopOp: the body runs on the executor's device once per iteration; the trip count and
+// the initial condition are read on the host, and the condition again after each iteration
+// unless the body passes its input condition straight through.
+std::vector<Tensor> GraphExecutor::run_loop(size_t n, std::vector<Tensor>& values) {
+  const graph::Node& node = graph_.nodes[n];
+  const graph::Graph& body = *node.body;
+  std::unique_ptr<GraphExecutor>& exec = bodies_[n];
+  if (!exec) exec = std::make_unique<GraphExecutor>(body, device_);
+  const auto carried_count = static_cast<size_t>(node.attrs.i("carried"));
+  int64_t trips = std::numeric_limits<int64_t>::max();
+  if (node.inputs[0] != graph::kNoValue)
+    trips = read_int(fetch(node.inputs[0], true, values), "the trip count M");
+  bool cond = true;
+  if (node.inputs[1] != graph::kNoValue)
+    cond = read_int(fetch(node.inputs[1], true, values), "the condition") != 0;
+  std::vector<Tensor> carried, captured;
+  for (size_t j = 0; j < carried_count; ++j)
+    carried.push_back(fetch(node.inputs[2 + j], false, values));
+  for (size_t j = 2 + carried_count; j < node.inputs.size(); ++j)
+    captured.push_back(fetch(node.inputs[j], false, values));
+  const bool passes_cond = body.outputs.at(0) == body.inputs.at(1).value;
+  const size_t scans = body.outputs.size() - 1 - carried_count;
+  std::vector<std::vector<Tensor>> per_iteration(scans);
+  for (int64_t i = 0; i < trips && cond; ++i) {
+    WGML_CHECK(i < kMaxLoopIterations, "loop: more than ", kMaxLoopIterations,
+               " iterations; wgml stops here rather than run without end");
+    std::vector<Tensor> inputs = {
+        Tensor::from_vector(std::vector<int64_t>{i}, {}, DType::Int64, device_),
+        Tensor::from_vector(std::vector<uint8_t>{1}, {}, DType::Bool, device_)};
+    inputs.insert(inputs.end(), carried.begin(), carried.end());
+    inputs.insert(inputs.end(), captured.begin(), captured.end());
+    std::vector<Tensor> outs = exec->run(inputs);
+    if (!passes_cond) cond = read_int(outs[0], "the body's condition") != 0;
+    for (size_t j = 0; j < carried_count; ++j)
+      carried[j] = outs[1 + j];
+    for (size_t k = 0; k < scans; ++k)
+      per_iteration[k].push_back(outs[1 + carried_count + k]);
+  }
+  EagerRuntime runtime(&device_);
+  std::vector<Tensor> results = carried;
+  for (size_t k = 0; k < scans; ++k) {
+    if (!per_iteration[k].empty()) {
+      results.push_back(stack(per_iteration[k], runtime));
+      continue;
+    }
+    // No iteration ran: an empty stack, its other dims as the body declares them (0 if unknown).
+    const graph::Value& v = body.value(body.outputs[1 + carried_count + k]);
+    Shape shape = {0};
+    for (const graph::SymDim& d : v.shape)
+      shape.push_back(d.is_static() ? d.value : 0);
+    results.push_back(Tensor::empty(shape, v.dtype, device_));
+  }
+  return results;
+}
+
 // Free what no later node reads, so peak memory follows the live values only.
 void GraphExecutor::free_inputs_after(const graph::Node& node, size_t n,
                                       std::vector<Tensor>& values) const {
@@ -133,7 +221,9 @@ std::vector<Tensor> GraphExecutor::run(const std::vector<Tensor>& inputs) {
     const bool host = graph_.value(node.outputs.at(0)).placement == Placement::Host;
     try {
       std::vector<Tensor> results;
-      if (node.op == graph::kNarrowOp) {
+      if (node.op == graph::kLoopOp) {
+        results = run_loop(n, values);
+      } else if (node.op == graph::kNarrowOp) {
         // The count is read on the host: the one read back this op costs.
         results = {narrow_to_count(fetch(node.inputs.at(0), host, values),
                                    fetch(node.inputs.at(1), true, values),
@@ -216,6 +306,11 @@ std::vector<std::string> unsupported_on(const graph::Graph& graph, Device& devic
   EagerRuntime runtime(&probe);
   std::map<std::string, std::set<std::string>> missing;  // message -> node sources
   for (const graph::Node& node : graph.nodes) {
+    if (node.op == graph::kLoopOp) {
+      for (const std::string& line : unsupported_on(*node.body, device))
+        missing[line + " (in " + node.source + "'s body)"].insert(node.source);
+      continue;
+    }
     if (node.op == graph::kShapeOp || node.op == graph::kNarrowOp || !node.attr_inputs.empty())
       continue;
     if (graph.value(node.outputs.at(0)).placement == Placement::Host) continue;

@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -26,12 +27,14 @@ class GraphExecutor {
   void check_inputs(const std::vector<Tensor>& inputs) const;
   Tensor fetch(graph::ValueId id, bool on_host, std::vector<Tensor>& values);
   void free_inputs_after(const graph::Node& node, size_t n, std::vector<Tensor>& values) const;
+  std::vector<Tensor> run_loop(size_t n, std::vector<Tensor>& values);
   const graph::Graph& graph_;
   Device& device_;
   ProgressFn progress_;
   bool first_run_ = true;
   std::vector<Tensor> device_constants_;  // per value id; uploaded lazily
   std::vector<int> last_use_;             // per value id: the last node reading it
+  std::map<size_t, std::unique_ptr<GraphExecutor>> bodies_;  // per Loop node: its body's
 };
 
 // What `device` cannot run in the graph: one line per op-table op (with dtype and the nodes

@@ -20,6 +20,15 @@ std::vector<ValueId> NodeContext::inline_graph(const std::string& attr_name) {
   return inliner_(*a->graphs[0]);
 }
 
+NodeContext::ImportedBody NodeContext::import_body(const std::string& attr_name,
+                                                   const std::vector<BodyType>& declared) {
+  const AttributeProto* a = node_.attribute(attr_name);
+  if (a == nullptr || a->type != AttributeProto::Graph || a->graphs.empty() || !a->graphs[0])
+    fail_here("needs the graph attribute '" + attr_name + "'");
+  if (!body_importer_) fail_here("subgraphs cannot be converted here");
+  return body_importer_(*a->graphs[0], declared);
+}
+
 void NodeContext::fail_here(const std::string& message) const {
   fail(source_, ": ", message);
 }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -70,6 +71,22 @@ class NodeContext {
   using SubgraphInliner = std::function<std::vector<ValueId>(const GraphProto&)>;
   void set_subgraph_inliner(SubgraphInliner inliner) { inliner_ = std::move(inliner); }
   std::vector<ValueId> inline_graph(const std::string& attr_name);
+  // Loop's body: a graph of its own whose inputs take `declared` types, plus the enclosing values
+  // it reads (`captured`, which become extra inputs; constants are copied in instead).
+  struct BodyType {
+    bool known = false;
+    DType dtype = DType::Float32;
+    graph::SymShape shape;
+  };
+  struct ImportedBody {
+    std::shared_ptr<graph::Graph> graph;
+    std::vector<ValueId> captured;
+  };
+  using BodyImporter =
+      std::function<ImportedBody(const GraphProto&, const std::vector<BodyType>& declared)>;
+  void set_body_importer(BodyImporter importer) { body_importer_ = std::move(importer); }
+  ImportedBody import_body(const std::string& attr_name, const std::vector<BodyType>& declared);
+  graph::GraphBuilder& builder() { return builder_; }
 
  private:
   graph::GraphBuilder& builder_;
@@ -80,6 +97,7 @@ class NodeContext {
   std::string source_;
   std::vector<ValueId> outputs_;
   SubgraphInliner inliner_;
+  BodyImporter body_importer_;
 };
 
 using ConvertFn = std::function<void(NodeContext&)>;

@@ -156,6 +156,10 @@ struct Importer {
         inputs.push_back(name.empty() ? graph::kNoValue : values.at(name));
       NodeContext ctx(builder, node, opset, inputs, base_dir);
       ctx.set_subgraph_inliner([&](const GraphProto& sub) { return inline_subgraph(sub, values); });
+      ctx.set_body_importer(
+          [&](const GraphProto& sub, const std::vector<NodeContext::BodyType>& t) {
+            return import_body(sub, t, values);
+          });
       try {
         converter_table().find(node.op_type)->convert(ctx);
       } catch (const std::exception& e) {
@@ -203,6 +207,75 @@ struct Importer {
       outputs.push_back(it->second);
     }
     return outputs;
+  }
+
+  // A Loop body as a graph of its own: its inputs take `declared` types; the enclosing values it
+  // reads become further inputs (constants are copied in, so folding works inside).
+  NodeContext::ImportedBody import_body(const GraphProto& sub,
+                                        const std::vector<NodeContext::BodyType>& declared,
+                                        const std::map<std::string, ValueId>& outer) {
+    const std::string label = where + " (subgraph '" + sub.name + "')";
+    WGML_CHECK(!sub.has_sparse_initializers, label, ": sparse initializers are not supported");
+    WGML_CHECK(sub.inputs.size() == declared.size(), label, ": the body takes ", sub.inputs.size(),
+               " inputs, the node gives it ", declared.size());
+    check_supported(sub, opset, label);
+    NodeContext::ImportedBody body;
+    body.graph = std::make_shared<graph::Graph>();
+    graph::GraphBuilder inner(*body.graph);
+    std::map<std::string, ValueId> scope;
+    for (size_t i = 0; i < declared.size(); ++i)
+      scope[sub.inputs[i].name] =
+          inner.input(sub.inputs[i].name, declared[i].dtype, declared[i].known, declared[i].shape);
+    for (const TensorProto& init : sub.initializers)
+      scope[init.name] = inner.constant(
+          to_tensor(init, base_dir, label + ": initializer '" + init.name + "'"), init.name);
+    std::set<std::string> reads, defined;
+    collect_names(sub, reads, defined);
+    for (const std::string& name : reads) {
+      if (defined.count(name) || scope.count(name)) continue;
+      const auto it = outer.find(name);
+      if (it == outer.end()) continue;  // topological_order names what nobody defines
+      if (const Tensor* c = builder.constant_of(it->second)) {
+        scope[name] = inner.constant(*c, name);
+        continue;
+      }
+      const graph::Value& v = builder.value(it->second);
+      scope[name] = inner.input(name, v.dtype, v.type_known, v.shape);
+      body.captured.push_back(it->second);
+    }
+    Importer nested{inner, opset, base_dir, label, {}, 0, 0};
+    nested.convert_nodes(sub, scope);
+    std::vector<ValueId> outputs;
+    std::vector<std::string> names;
+    for (const ValueInfo& info : sub.outputs) {
+      const auto it = scope.find(info.name);
+      WGML_CHECK(it != scope.end(), label, ": output '", info.name, "' is not computed");
+      outputs.push_back(it->second);
+      names.push_back(info.name);
+    }
+    inner.set_outputs(outputs, names);
+    return body;
+  }
+
+  // Every name a graph's nodes read and every name it (or a graph nested in it) defines.
+  static void collect_names(const GraphProto& g, std::set<std::string>& reads,
+                            std::set<std::string>& defined) {
+    for (const ValueInfo& info : g.inputs)
+      defined.insert(info.name);
+    for (const TensorProto& init : g.initializers)
+      defined.insert(init.name);
+    for (const NodeProto& node : g.nodes) {
+      for (const std::string& in : node.inputs) {
+        if (!in.empty()) reads.insert(in);
+      }
+      for (const std::string& out : node.outputs)
+        defined.insert(out);
+      for (const AttributeProto& a : node.attributes) {
+        for (const auto& nested : a.graphs) {
+          if (nested) collect_names(*nested, reads, defined);
+        }
+      }
+    }
   }
 };
 
