@@ -24,6 +24,8 @@ constexpr int64_t kSymbolicDim = 2;
 // The engine's CPU allocations are capped well below libFuzzer's -malloc_limit_mb, so an absurd
 // size in a model meets the engine's own error rather than the fuzzer's out-of-memory report.
 constexpr size_t kCpuAllocationLimit = size_t{64} << 20;
+// A Loop may run this many iterations per node, so a mutated trip count stays within -timeout.
+constexpr int64_t kMaxLoopIterations = 1000;
 
 // A deterministic generator, so a crashing input reproduces exactly.
 struct Lcg {
@@ -73,6 +75,7 @@ Tensor random_input(const graph::InputSpec& spec, const Shape& shape, Lcg& rng) 
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   set_cpu_allocation_limit(kCpuAllocationLimit);
+  set_max_loop_iterations(kMaxLoopIterations);
   return 0;
 }
 

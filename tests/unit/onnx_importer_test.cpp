@@ -237,5 +237,41 @@ TEST(OnnxImporter, IfWithARunTimeConditionNeedsOneShapePerOutput) {
                 "else_branch [1, 3]"});
 }
 
+TEST(OnnxImporter, LoopIterationsAreCapped) {
+  // A while-true loop whose body passes its condition and value through: only the trip count
+  // stops it, and the cap stops a trip count that is too large.
+  auto body = std::make_shared<GraphProto>();
+  body->name = "body";
+  body->nodes = {node("Identity", {"c_in"}, {"c_out"}), node("Identity", {"v_in"}, {"v_out"})};
+  body->inputs = {tensor_info("i", ElemType::Int64, {}), tensor_info("c_in", ElemType::Bool, {}),
+                  tensor_info("v_in", ElemType::Float, {fixed(2)})};
+  body->outputs = {tensor_info("c_out", ElemType::Bool, {}),
+                   tensor_info("v_out", ElemType::Float, {fixed(2)})};
+  NodeProto loop = node("Loop", {"m", "", "v"}, {"v_end"}, "spin");
+  AttributeProto a;
+  a.name = "body";
+  a.type = AttributeProto::Graph;
+  a.graphs.push_back(body);
+  loop.attributes.push_back(a);
+  ModelProto m =
+      model(13, {loop},
+            {tensor_info("m", ElemType::Int64, {}), tensor_info("v", ElemType::Float, {fixed(2)})},
+            {"v_end"});
+  ImportedModel imported = import_model(m, ".", "m.onnx");
+  GraphExecutor exec(imported.graph, cpu_device());
+  const Tensor v = random_tensor({2}, 3);
+  auto trips = [](int64_t n) {
+    return Tensor::from_vector(std::vector<int64_t>{n}, {}, DType::Int64);
+  };
+  set_max_loop_iterations(5);
+  EXPECT_EQ(exec.run({trips(5), v}).at(0).to_vector<float>(), v.to_vector<float>());
+  expect_error(
+      [&] {
+        exec.run({trips(6), v});
+      },
+      {"Loop node 'spin'", "more than 5 iterations", "rather than run without end"});
+  set_max_loop_iterations(int64_t{1} << 20);
+}
+
 }  // namespace
 }  // namespace wgml::onnx

@@ -114,8 +114,11 @@ Tensor GraphExecutor::fetch(ValueId id, bool on_host, std::vector<Tensor>& value
 
 namespace {
 
-// A hostile or broken model must not loop for ever: more iterations than this is an error.
-constexpr int64_t kMaxLoopIterations = 1 << 20;
+// A hostile or broken model must not loop for ever: more iterations than this, counted over a
+// loop and the loops nested in its body, is an error.
+int64_t max_loop_iterations = int64_t{1} << 20;
+thread_local int loop_depth = 0;
+thread_local int64_t loop_iterations = 0;
 
 int64_t read_int(const Tensor& t, const std::string& what) {
   WGML_CHECK(t.numel() == 1, "loop: ", what, " must hold one value, got shape ", t.shape());
@@ -143,6 +146,10 @@ Tensor stack(std::vector<Tensor> parts, EagerRuntime& runtime) {
 
 }  // namespace
 
+void set_max_loop_iterations(int64_t n) {
+  max_loop_iterations = n;
+}
+
 // graph::kLoopOp: the body runs on the executor's device once per iteration; the trip count and
 // the initial condition are read on the host, and the condition again after each iteration
 // unless the body passes its input condition straight through.
@@ -166,9 +173,14 @@ std::vector<Tensor> GraphExecutor::run_loop(size_t n, std::vector<Tensor>& value
   const bool passes_cond = body.outputs.at(0) == body.inputs.at(1).value;
   const size_t scans = body.outputs.size() - 1 - carried_count;
   std::vector<std::vector<Tensor>> per_iteration(scans);
+  if (loop_depth == 0) loop_iterations = 0;
+  struct Depth {  // counts nesting, also when the body raises
+    Depth() { ++loop_depth; }
+    ~Depth() { --loop_depth; }
+  } depth;
   for (int64_t i = 0; i < trips && cond; ++i) {
-    WGML_CHECK(i < kMaxLoopIterations, "loop: more than ", kMaxLoopIterations,
-               " iterations; wgml stops here rather than run without end");
+    WGML_CHECK(++loop_iterations <= max_loop_iterations, "loop: more than ", max_loop_iterations,
+               " iterations (nested loops included); wgml stops here rather than run without end");
     std::vector<Tensor> inputs = {
         Tensor::from_vector(std::vector<int64_t>{i}, {}, DType::Int64, device_),
         Tensor::from_vector(std::vector<uint8_t>{1}, {}, DType::Bool, device_)};

@@ -37,6 +37,10 @@ class GraphExecutor {
   std::map<size_t, std::unique_ptr<GraphExecutor>> bodies_;  // per Loop node: its body's
 };
 
+// The most iterations a Loop node, with the loops nested in its body, may run before it raises
+// (default 2^20): a hostile or broken model must not loop for ever. The fuzz target lowers it.
+void set_max_loop_iterations(int64_t n);
+
 // What `device` cannot run in the graph: one line per op-table op (with dtype and the nodes
 // using it) that has no kernel there, even after composites are decomposed. Empty when it runs
 // everything; checked on storage-less tensors, so nothing is computed.
