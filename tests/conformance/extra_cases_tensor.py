@@ -563,6 +563,36 @@ def loops(w, rng):
          [("v_end", steps[-1]), ("sq", np.stack([s * s for s in steps]))])
 
 
+def scans(w, rng):
+    """Scan (opset 9+): a running state, two scan inputs (one reversed, one along axis 1), and
+    outputs reversed and moved to axis 1."""
+    f = TensorProto.FLOAT
+    vi = helper.make_tensor_value_info
+    body = helper.make_graph(
+        [node("Add", ["s_in", "a"], ["s_mid"]), node("Mul", ["s_mid", "b"], ["s_out"]),
+         node("Sub", ["s_out", "a"], ["y"]), node("Identity", ["s_out"], ["z"])],
+        "scan_body",
+        [vi("s_in", f, [3]), vi("a", f, [3]), vi("b", f, [3])],
+        [vi("s_out", f, [3]), vi("y", f, [3]), vi("z", f, [3])])
+    a = randf(rng, 5, 3)      # scanned along axis 0, reversed
+    b = randf(rng, 3, 5)      # scanned along axis 1
+    s0 = randf(rng, 3)
+    s, ys, zs = s0, [], []
+    for i in range(5):
+        ai, bi = a[4 - i], b[:, i]
+        s = ((s + ai) * bi).astype(np.float32)
+        ys.append(s - ai)
+        zs.append(s)
+    y = np.stack(ys)[::-1]          # output direction reversed
+    z = np.stack(zs).transpose()    # output axis 1: [3, 5]
+    case(w, "scan_directions_and_axes", 11,
+         [node("Scan", ["s0", "a", "b"], ["s_end", "y", "z"], body=body, num_scan_inputs=2,
+               scan_input_directions=[1, 0], scan_input_axes=[0, 1],
+               scan_output_directions=[1, 0], scan_output_axes=[0, -1])],
+         [("s0", s0), ("a", a), ("b", b)], [("s_end", s), ("y", y), ("z", z)],
+         dims={"a": ["T", 3], "b": [3, "T"]})
+
+
 def misc(w, rng):
     """misc."""
     x = randf(rng, 3, 1)
@@ -654,6 +684,7 @@ def main():
         data_dependent,
         control_flow,
         loops,
+        scans,
         misc,
         einsums,
     ):

@@ -13,20 +13,23 @@ NodeContext::NodeContext(graph::GraphBuilder& builder, const NodeProto& node, in
       source_(node.op_type + " node '" + node.name + "'") {}
 
 std::vector<ValueId> NodeContext::inline_graph(const std::string& attr_name) {
-  const AttributeProto* a = node_.attribute(attr_name);
-  if (a == nullptr || a->type != AttributeProto::Graph || a->graphs.empty() || !a->graphs[0])
-    fail_here("needs the graph attribute '" + attr_name + "'");
+  const GraphProto& g = attr_graph(attr_name);
   if (!inliner_) fail_here("subgraphs cannot be converted here");
-  return inliner_(*a->graphs[0]);
+  return inliner_(g);
 }
 
-NodeContext::ImportedBody NodeContext::import_body(const std::string& attr_name,
-                                                   const std::vector<BodyType>& declared) {
-  const AttributeProto* a = node_.attribute(attr_name);
+const GraphProto& NodeContext::attr_graph(const std::string& name) const {
+  const AttributeProto* a = node_.attribute(name);
   if (a == nullptr || a->type != AttributeProto::Graph || a->graphs.empty() || !a->graphs[0])
-    fail_here("needs the graph attribute '" + attr_name + "'");
+    fail_here("needs the graph attribute '" + name + "'");
+  return *a->graphs[0];
+}
+
+NodeContext::ImportedBody NodeContext::import_body(const GraphProto& body,
+                                                   const std::vector<BodyType>& declared,
+                                                   const std::map<std::string, ValueId>& extra) {
   if (!body_importer_) fail_here("subgraphs cannot be converted here");
-  return body_importer_(*a->graphs[0], declared);
+  return body_importer_(body, declared, extra);
 }
 
 void NodeContext::fail_here(const std::string& message) const {

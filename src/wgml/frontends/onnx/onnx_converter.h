@@ -82,10 +82,14 @@ class NodeContext {
     std::shared_ptr<graph::Graph> graph;
     std::vector<ValueId> captured;
   };
+  // `extra` names further enclosing values the body may read (a converter's own).
   using BodyImporter =
-      std::function<ImportedBody(const GraphProto&, const std::vector<BodyType>& declared)>;
+      std::function<ImportedBody(const GraphProto&, const std::vector<BodyType>& declared,
+                                 const std::map<std::string, ValueId>& extra)>;
   void set_body_importer(BodyImporter importer) { body_importer_ = std::move(importer); }
-  ImportedBody import_body(const std::string& attr_name, const std::vector<BodyType>& declared);
+  ImportedBody import_body(const GraphProto& body, const std::vector<BodyType>& declared,
+                           const std::map<std::string, ValueId>& extra = {});
+  const GraphProto& attr_graph(const std::string& name) const;  // raises when absent
   graph::GraphBuilder& builder() { return builder_; }
 
  private:

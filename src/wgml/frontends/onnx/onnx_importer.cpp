@@ -156,10 +156,13 @@ struct Importer {
         inputs.push_back(name.empty() ? graph::kNoValue : values.at(name));
       NodeContext ctx(builder, node, opset, inputs, base_dir);
       ctx.set_subgraph_inliner([&](const GraphProto& sub) { return inline_subgraph(sub, values); });
-      ctx.set_body_importer(
-          [&](const GraphProto& sub, const std::vector<NodeContext::BodyType>& t) {
-            return import_body(sub, t, values);
-          });
+      ctx.set_body_importer([&](const GraphProto& sub, const std::vector<NodeContext::BodyType>& t,
+                                const std::map<std::string, ValueId>& extra) {
+        std::map<std::string, ValueId> outer = values;
+        for (const auto& [name, id] : extra)
+          outer[name] = id;
+        return import_body(sub, t, outer);
+      });
       try {
         converter_table().find(node.op_type)->convert(ctx);
       } catch (const std::exception& e) {

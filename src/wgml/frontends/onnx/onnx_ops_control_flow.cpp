@@ -5,7 +5,9 @@
 // must agree in dtype and shape (refused at load otherwise, with the shapes).
 // Loop: the body becomes a graph of its own that the executor runs once per iteration
 // (graph::kLoopOp). Carried values whose shape changes from one iteration to the next (a
-// growing sequence) get symbolic dims in the body. Scan is not converted.
+// growing sequence) get symbolic dims in the body.
+// Scan (opset 9 on) is a Loop over the scan length with a wrapper body that slices the inputs.
+#include <map>
 #include <string>
 #include <vector>
 
@@ -58,14 +60,16 @@ BodyType type_of(NodeContext& ctx, ValueId v) {
   return {value.type_known, value.dtype, value.shape};
 }
 
-// Loop-1/11/13/16 over tensors: inputs M, cond, carried...; body inputs (iteration, cond,
-// carried...), outputs (cond, carried..., scan outputs...).
-void convert_loop(NodeContext& ctx) {
-  const size_t carried = ctx.num_inputs() < 2 ? 0 : ctx.num_inputs() - 2;
+// A kLoopOp node running `body_proto` (inputs iteration, cond, carried...; outputs cond,
+// carried..., per-iteration outputs...) from `trips` and `cond` (kNoValue: unbounded / true).
+std::vector<ValueId> loop_node(NodeContext& ctx, const GraphProto& body_proto, ValueId trips,
+                               ValueId cond, const std::vector<ValueId>& carried_in,
+                               const std::map<std::string, ValueId>& extra = {}) {
+  const size_t carried = carried_in.size();
   std::vector<BodyType> declared = {{true, DType::Int64, {}}, {true, DType::Bool, {}}};
-  for (size_t j = 0; j < carried; ++j)
-    declared.push_back(type_of(ctx, ctx.input(2 + j)));
-  NodeContext::ImportedBody body = ctx.import_body("body", declared);
+  for (ValueId v : carried_in)
+    declared.push_back(type_of(ctx, v));
+  NodeContext::ImportedBody body = ctx.import_body(body_proto, declared, extra);
   auto out_type = [&](const NodeContext::ImportedBody& b, size_t k) {
     const graph::Value& v = b.graph->value(b.graph->outputs.at(k));
     return BodyType{v.type_known, v.dtype, v.shape};
@@ -99,19 +103,18 @@ void convert_loop(NodeContext& ctx) {
       }
     }
   }
-  if (widened) body = ctx.import_body("body", declared);
+  if (widened) body = ctx.import_body(body_proto, declared, extra);
 
   graph::Node node;
   node.op = graph::kLoopOp;
   node.source = ctx.source();
   node.attrs.set("carried", static_cast<int64_t>(carried));
-  node.inputs = {ctx.optional_input(0), ctx.optional_input(1)};
-  for (size_t j = 0; j < carried; ++j)
-    node.inputs.push_back(ctx.input(2 + j));
+  node.inputs = {trips, cond};
+  node.inputs.insert(node.inputs.end(), carried_in.begin(), carried_in.end());
   node.inputs.insert(node.inputs.end(), body.captured.begin(), body.captured.end());
   graph::GraphBuilder& builder = ctx.builder();
-  // The enclosing graph sees carried values with their symbolic dims as "?" (fresh symbols),
-  // and each per-iteration output with a new leading axis: the trip count.
+  // The enclosing graph sees the body's own symbolic dims as fresh symbols, and each
+  // per-iteration output with a new leading axis: the trip count.
   auto enclosing = [&](BodyType t) {
     graph::GraphBuilder::OutputType o{t.known, t.dtype, t.shape};
     for (graph::SymDim& d : o.shape) {
@@ -122,14 +125,152 @@ void convert_loop(NodeContext& ctx) {
   std::vector<graph::GraphBuilder::OutputType> types;
   for (size_t j = 0; j < carried; ++j)
     types.push_back(enclosing(out_type(body, 1 + j)));
-  const std::string trips = builder.fresh_symbol("loop");
+  const std::string trip_symbol = builder.fresh_symbol("loop");
   for (size_t k = 1 + carried; k < body.graph->outputs.size(); ++k) {
     graph::GraphBuilder::OutputType o = enclosing(out_type(body, k));
-    o.shape.insert(o.shape.begin(), graph::SymDim{-1, trips});
+    o.shape.insert(o.shape.begin(), graph::SymDim{-1, trip_symbol});
     types.push_back(o);
   }
   node.body = body.graph;
-  ctx.set_outputs(builder.add_typed(node, types, "loop"));
+  return builder.add_typed(node, types, "loop");
+}
+
+// Loop-1/11/13/16 over tensors: inputs M, cond, carried...
+void convert_loop(NodeContext& ctx) {
+  std::vector<ValueId> carried;
+  for (size_t j = 2; j < ctx.num_inputs(); ++j)
+    carried.push_back(ctx.input(j));
+  ctx.set_outputs(loop_node(ctx, ctx.attr_graph("body"), ctx.optional_input(0),
+                            ctx.optional_input(1), carried));
+}
+
+NodeProto onnx_node(const std::string& op, std::vector<std::string> in,
+                    std::vector<std::string> out, const std::vector<AttributeProto>& attrs = {}) {
+  NodeProto n;
+  n.op_type = op;
+  n.inputs = std::move(in);
+  n.outputs = std::move(out);
+  n.attributes = attrs;
+  return n;
+}
+
+AttributeProto int_attr(const std::string& name, int64_t value) {
+  AttributeProto a;
+  a.name = name;
+  a.type = AttributeProto::Int;
+  a.i = value;
+  return a;
+}
+
+// Scan-9..21 as a Loop over the scan length: a wrapper body (ONNX nodes) takes slice i (or
+// length-1-i when reversed) of every scan input, which it reads under a name of its own (the
+// body may reuse the enclosing names for its slices), runs
+// the Scan body on the state and the slices, and passes the condition through; the stacked
+// outputs are then reversed and moved to their axes as the attributes say.
+void convert_scan(NodeContext& ctx) {
+  const GraphProto& body = ctx.attr_graph("body");
+  const int64_t scans_in = ctx.required_int("num_scan_inputs");
+  const auto n_inputs = static_cast<int64_t>(ctx.num_inputs());
+  if (scans_in < 1 || scans_in > n_inputs)
+    ctx.fail_here(str_cat("num_scan_inputs ", scans_in, " must be in [1, ", n_inputs, "]"));
+  const int64_t states = n_inputs - scans_in;
+  const auto scans_out = static_cast<int64_t>(body.outputs.size()) - states;
+  if (static_cast<int64_t>(body.inputs.size()) != n_inputs || scans_out < 0)
+    ctx.fail_here(str_cat("the body takes ", body.inputs.size(), " inputs and returns ",
+                          body.outputs.size(), "; the node has ", states, " state(s) and ",
+                          scans_in, " scan input(s)"));
+  auto per_scan = [&](const char* name, int64_t count) {
+    Ints v = ctx.attr_ints(name, Ints(static_cast<size_t>(count), 0));
+    if (static_cast<int64_t>(v.size()) != count)
+      ctx.fail_here(str_cat(name, " has ", v.size(), " values, expected ", count));
+    return v;
+  };
+  const Ints in_axes = per_scan("scan_input_axes", scans_in);
+  const Ints in_dirs = per_scan("scan_input_directions", scans_in);
+  const Ints out_axes = per_scan("scan_output_axes", scans_out);
+  const Ints out_dirs = per_scan("scan_output_directions", scans_out);
+
+  // The wrapper body: inputs (iteration, cond, states...), outputs (cond, body outputs...).
+  const std::string p = "__wgml_scan_";
+  GraphProto wrapper;
+  wrapper.name = body.name + " (scan)";
+  ValueInfo iter_info, cond_info;
+  iter_info.name = p + "i";
+  cond_info.name = p + "cond";
+  wrapper.inputs = {iter_info, cond_info};
+  for (int64_t s = 0; s < states; ++s)
+    wrapper.inputs.push_back(body.inputs[static_cast<size_t>(s)]);
+  TensorProto one;
+  one.name = p + "one";
+  one.data_type = 7;  // INT64
+  one.int64_data = {1};
+  wrapper.initializers = body.initializers;
+  wrapper.initializers.push_back(one);
+  std::map<std::string, ValueId> full_inputs;
+  for (int64_t j = 0; j < scans_in; ++j) {
+    const std::string outer = p + "full_" + std::to_string(j);
+    full_inputs[outer] = ctx.input(static_cast<size_t>(states + j));
+    const std::string slice_name = body.inputs[static_cast<size_t>(states + j)].name;
+    const int64_t rank = ctx.rank(ctx.input(static_cast<size_t>(states + j)));
+    if (rank < 1) ctx.fail_here(str_cat("scan input ", j, " needs a known rank of at least 1"));
+    int64_t axis = in_axes[static_cast<size_t>(j)];
+    if (axis < -rank || axis >= rank)
+      ctx.fail_here(
+          str_cat("scan_input_axes[", j, "] = ", axis, " is out of range for rank ", rank));
+    if (axis < 0) axis += rank;
+    std::string index = iter_info.name;
+    if (in_dirs[static_cast<size_t>(j)] != 0) {  // length - 1 - i
+      const std::string tag = p + std::to_string(j) + "_";
+      wrapper.nodes.push_back(onnx_node("Shape", {outer}, {tag + "shape"}));
+      TensorProto at;
+      at.name = tag + "axis";
+      at.data_type = 7;
+      at.int64_data = {axis};
+      wrapper.initializers.push_back(at);
+      wrapper.nodes.push_back(onnx_node("Gather", {tag + "shape", at.name}, {tag + "len"}));
+      wrapper.nodes.push_back(onnx_node("Sub", {tag + "len", one.name}, {tag + "last"}));
+      wrapper.nodes.push_back(onnx_node("Sub", {tag + "last", iter_info.name}, {tag + "index"}));
+      index = tag + "index";
+    }
+    wrapper.nodes.push_back(
+        onnx_node("Gather", {outer, index}, {slice_name}, {int_attr("axis", axis)}));
+  }
+  wrapper.nodes.insert(wrapper.nodes.end(), body.nodes.begin(), body.nodes.end());
+  wrapper.nodes.push_back(onnx_node("Identity", {cond_info.name}, {p + "cond_out"}));
+  ValueInfo cond_out;
+  cond_out.name = p + "cond_out";
+  wrapper.outputs = {cond_out};
+  wrapper.outputs.insert(wrapper.outputs.end(), body.outputs.begin(), body.outputs.end());
+
+  // The trip count: the first scan input's length along its axis.
+  int64_t axis0 = in_axes[0];
+  if (axis0 < 0) axis0 += ctx.rank(ctx.input(static_cast<size_t>(states)));
+  const ValueId trips = ctx.shape_of(ctx.input(static_cast<size_t>(states)), axis0, axis0 + 1);
+  std::vector<ValueId> state_in;
+  for (int64_t s = 0; s < states; ++s)
+    state_in.push_back(ctx.input(static_cast<size_t>(s)));
+  std::vector<ValueId> outs =
+      loop_node(ctx, wrapper, trips, graph::kNoValue, state_in, full_inputs);
+  for (int64_t k = 0; k < scans_out; ++k) {
+    ValueId& v = outs[static_cast<size_t>(states + k)];
+    if (out_dirs[static_cast<size_t>(k)] != 0) v = ctx.op1("flip", {v}, {{"axes", Ints{0}}});
+    const int64_t rank = ctx.rank(v);
+    int64_t axis = out_axes[static_cast<size_t>(k)];
+    if (axis == 0) continue;
+    if (rank < 0) ctx.fail_here(str_cat("scan output ", k, " needs a known rank to move its axis"));
+    if (axis < -rank || axis >= rank)
+      ctx.fail_here(
+          str_cat("scan_output_axes[", k, "] = ", axis, " is out of range for rank ", rank));
+    if (axis < 0) axis += rank;
+    Ints perm;
+    for (int64_t d = 1; d <= axis; ++d)
+      perm.push_back(d);
+    perm.push_back(0);
+    for (int64_t d = axis + 1; d < rank; ++d)
+      perm.push_back(d);
+    v = ctx.op1("permute", {v}, {{"perm", perm}});
+  }
+  ctx.set_outputs(outs);
 }
 
 }  // namespace
@@ -137,6 +278,7 @@ void convert_loop(NodeContext& ctx) {
 void register_control_flow_converters(ConverterTable& t) {
   t.add("If", convert_if);
   t.add("Loop", convert_loop);
+  t.add("Scan", convert_scan, 9);
 }
 
 }  // namespace wgml::onnx
