@@ -381,10 +381,13 @@ std::vector<ValueId> GraphBuilder::add_typed(Node node, const std::vector<Output
           probe[p].push_back(d.value);
           continue;
         }
-        // "k*symbol" (as name_dim writes it) or a symbol.
+        // "k*symbol" as name_dim writes it (a small k), else a symbol of its own.
         const size_t star = d.symbol.find('*');
-        const int64_t times = star == std::string::npos ? 1 : std::stoll(d.symbol.substr(0, star));
-        const std::string name = star == std::string::npos ? d.symbol : d.symbol.substr(star + 1);
+        const bool scaled = star != std::string::npos && star > 0 && star <= 6 &&
+                            std::all_of(d.symbol.begin(), d.symbol.begin() + star,
+                                        [](char c) { return c >= '0' && c <= '9'; });
+        const int64_t times = scaled ? std::stoll(d.symbol.substr(0, star)) : 1;
+        const std::string name = scaled ? d.symbol.substr(star + 1) : d.symbol;
         probe[p].push_back(times * probe_size(p, probes_->symbol_index(name)));
       }
     }
