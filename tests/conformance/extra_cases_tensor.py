@@ -491,6 +491,12 @@ def control_flow(w, rng):
              [node("If", ["c"], ["y"], then_branch=doubled, else_branch=shifted)],
              [("c", np.array(flag)), ("x", x)], [("y", x * 2 if flag else x + 1)],
              dims={"x": ["N", 4]})
+    # An unsorted file: the If comes before the node that makes the value its branch reads.
+    reads_z = branch("then", [node("Neg", ["z"], ["t"])], "t", None)
+    case(w, "if_unsorted_outer_read", 13,
+         [node("If", ["c"], ["y"], then_branch=reads_z, else_branch=shifted),
+          node("Mul", ["x", "x"], ["z"])],
+         [("c", np.array(True)), ("x", x)], [("y", -(x * x))])
     inner = helper.make_node("If", ["c2"], ["t"], then_branch=doubled, else_branch=shifted)
     nested = branch("outer_then", [inner], "t", None)
     case(w, "if_nested_runtime", 13,

@@ -305,5 +305,15 @@ TEST(OnnxHostile, RunTimeInputsAreChecked) {
   expect_error([&] { exec.run({}); }, {"the model takes 1 input(s), got 0"});
 }
 
+TEST(OnnxHostile, GatherNDRefusesEachOutOfRangeComponent) {
+  // (0, 4) would fold to row 4 of the [3, 4] data, i.e. data[1, 0]; (0, -5) to row -1.
+  for (const std::vector<int64_t>& tuple : {std::vector<int64_t>{0, 4}, {0, -5}, {3, 0}}) {
+    ModelProto m = one_node("GatherND", {"x", "i"}, {}, {int64_init("i", tuple, {1, 2})}, {3, 4});
+    expect_error([&] { run(m, {arange_input({3, 4})}); }, {"GatherND node 'evil'", "out of range"});
+  }
+  ModelProto ok = one_node("GatherND", {"x", "i"}, {}, {int64_init("i", {2, -1}, {1, 2})}, {3, 4});
+  EXPECT_EQ(run(ok, {arange_input({3, 4})}).at(0).to_vector<float>(), std::vector<float>{11.5f});
+}
+
 }  // namespace
 }  // namespace wgml::onnx

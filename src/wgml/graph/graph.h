@@ -66,6 +66,12 @@ inline constexpr const char* kNarrowOp = "narrow";
 // outputs are the final carried values, then each per-iteration output stacked on a new axis 0.
 inline constexpr const char* kLoopOp = "loop";
 
+// ONNX If with a condition known only at run time: reads the condition (first input, one read
+// back) and runs one of two graphs, bodies[0] (then) or bodies[1] (else), neither taking inputs
+// but the enclosing values it reads: inputs [cond, then's captured..., else's captured...],
+// attribute "then_inputs" = how many are then's. Its outputs are the chosen graph's.
+inline constexpr const char* kIfOp = "if";
+
 struct Graph;
 
 struct Node {
@@ -76,8 +82,8 @@ struct Node {
   std::map<std::string, ValueId> attr_inputs;
   std::vector<ValueId> inputs;  // kNoValue for omitted optional inputs
   std::vector<ValueId> outputs;
-  std::string source;                 // where it came from, for messages: "ONNX Conv node 'conv1'"
-  std::shared_ptr<const Graph> body;  // kLoopOp only
+  std::string source;  // where it came from, for messages: "ONNX Conv node 'conv1'"
+  std::vector<std::shared_ptr<const Graph>> bodies;  // kLoopOp: the body; kIfOp: then, else
   // A node runs on the CPU at run time when its outputs are Placement::Host values.
 };
 

@@ -321,9 +321,14 @@ std::vector<ValueId> GraphBuilder::add(const std::string& op, const std::vector<
 ValueId GraphBuilder::narrow(ValueId v, ValueId count, const Attrs& attrs,
                              const std::string& source) {
   if (const Tensor* known = constant_of(count)) {
-    WGML_CHECK(known->numel() == 1, source, ": a narrowing count must hold one value, got ",
+    WGML_CHECK(known->numel() == 1 && !is_floating(known->dtype()), source,
+               ": a narrowing count must be one integer, got ", known->dtype(), " ",
                known->shape());
     const auto n = known->to_vector<int64_t>()[0];
+    const Value& in = graph_.value(v);
+    WGML_CHECK(n >= 0 && (!in.type_known || in.shape.empty() || !in.shape[0].is_static() ||
+                          n <= in.shape[0].value),
+               source, ": count ", n, " does not fit axis 0 of ", sym_shape_str(in.shape));
     return add("slice", {v}, {{"starts", Ints{0}}, {"ends", Ints{n}}, {"axes", Ints{0}}}, {},
                source)
         .at(0);

@@ -120,8 +120,10 @@ int64_t max_loop_iterations = int64_t{1} << 20;
 thread_local int loop_depth = 0;
 thread_local int64_t loop_iterations = 0;
 
+// An integer or bool scalar read on the host (a float, whose NaN has no integer value, is refused).
 int64_t read_int(const Tensor& t, const std::string& what) {
-  WGML_CHECK(t.numel() == 1, "loop: ", what, " must hold one value, got shape ", t.shape());
+  WGML_CHECK(t.numel() == 1 && !is_floating(t.dtype()), "loop: ", what,
+             " must be one integer or bool, got ", t.dtype(), " ", t.shape());
   return t.to_vector<int64_t>()[0];
 }
 
@@ -150,14 +152,32 @@ void set_max_loop_iterations(int64_t n) {
   max_loop_iterations = n;
 }
 
+GraphExecutor& GraphExecutor::body_executor(size_t n, size_t which) {
+  std::unique_ptr<GraphExecutor>& exec = bodies_[{n, which}];
+  if (!exec) exec = std::make_unique<GraphExecutor>(*graph_.nodes[n].bodies.at(which), device_);
+  return *exec;
+}
+
+// graph::kIfOp: the condition is read on the host and only the chosen graph runs.
+std::vector<Tensor> GraphExecutor::run_if(size_t n, std::vector<Tensor>& values) {
+  const graph::Node& node = graph_.nodes[n];
+  const bool taken = read_int(fetch(node.inputs.at(0), true, values), "the condition") != 0;
+  const auto then_inputs = static_cast<size_t>(node.attrs.i("then_inputs"));
+  const size_t first = taken ? 1 : 1 + then_inputs;
+  const size_t last = taken ? 1 + then_inputs : node.inputs.size();
+  std::vector<Tensor> captured;
+  for (size_t j = first; j < last; ++j)
+    captured.push_back(fetch(node.inputs[j], false, values));
+  return body_executor(n, taken ? 0 : 1).run(captured);
+}
+
 // graph::kLoopOp: the body runs on the executor's device once per iteration; the trip count and
 // the initial condition are read on the host, and the condition again after each iteration
 // unless the body passes its input condition straight through.
 std::vector<Tensor> GraphExecutor::run_loop(size_t n, std::vector<Tensor>& values) {
   const graph::Node& node = graph_.nodes[n];
-  const graph::Graph& body = *node.body;
-  std::unique_ptr<GraphExecutor>& exec = bodies_[n];
-  if (!exec) exec = std::make_unique<GraphExecutor>(body, device_);
+  const graph::Graph& body = *node.bodies.at(0);
+  GraphExecutor* exec = &body_executor(n, 0);
   const auto carried_count = static_cast<size_t>(node.attrs.i("carried"));
   int64_t trips = std::numeric_limits<int64_t>::max();
   if (node.inputs[0] != graph::kNoValue)
@@ -190,8 +210,13 @@ std::vector<Tensor> GraphExecutor::run_loop(size_t n, std::vector<Tensor>& value
     if (!passes_cond) cond = read_int(outs[0], "the body's condition") != 0;
     for (size_t j = 0; j < carried_count; ++j)
       carried[j] = outs[1 + j];
-    for (size_t k = 0; k < scans; ++k)
-      per_iteration[k].push_back(outs[1 + carried_count + k]);
+    for (size_t k = 0; k < scans; ++k) {
+      const Tensor& out = outs[1 + carried_count + k];
+      WGML_CHECK(per_iteration[k].empty() || per_iteration[k][0].shape() == out.shape(),
+                 "loop: per-iteration output ", k, " has shape ", out.shape(), " in iteration ", i,
+                 " but ", per_iteration[k][0].shape(), " in the first; they cannot be stacked");
+      per_iteration[k].push_back(out);
+    }
   }
   EagerRuntime runtime(&device_);
   std::vector<Tensor> results = carried;
@@ -235,6 +260,8 @@ std::vector<Tensor> GraphExecutor::run(const std::vector<Tensor>& inputs) {
       std::vector<Tensor> results;
       if (node.op == graph::kLoopOp) {
         results = run_loop(n, values);
+      } else if (node.op == graph::kIfOp) {
+        results = run_if(n, values);
       } else if (node.op == graph::kNarrowOp) {
         // The count is read on the host: the one read back this op costs.
         results = {narrow_to_count(fetch(node.inputs.at(0), host, values),
@@ -318,9 +345,11 @@ std::vector<std::string> unsupported_on(const graph::Graph& graph, Device& devic
   EagerRuntime runtime(&probe);
   std::map<std::string, std::set<std::string>> missing;  // message -> node sources
   for (const graph::Node& node : graph.nodes) {
-    if (node.op == graph::kLoopOp) {
-      for (const std::string& line : unsupported_on(*node.body, device))
-        missing[line + " (in " + node.source + "'s body)"].insert(node.source);
+    if (node.op == graph::kLoopOp || node.op == graph::kIfOp) {
+      for (const auto& body : node.bodies) {
+        for (const std::string& line : unsupported_on(*body, device))
+          missing[line + " (in a subgraph of " + node.source + ")"].insert(node.source);
+      }
       continue;
     }
     if (node.op == graph::kShapeOp || node.op == graph::kNarrowOp || !node.attr_inputs.empty())

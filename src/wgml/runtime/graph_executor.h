@@ -28,13 +28,17 @@ class GraphExecutor {
   Tensor fetch(graph::ValueId id, bool on_host, std::vector<Tensor>& values);
   void free_inputs_after(const graph::Node& node, size_t n, std::vector<Tensor>& values) const;
   std::vector<Tensor> run_loop(size_t n, std::vector<Tensor>& values);
+  std::vector<Tensor> run_if(size_t n, std::vector<Tensor>& values);
+  GraphExecutor& body_executor(size_t n, size_t which);
   const graph::Graph& graph_;
   Device& device_;
   ProgressFn progress_;
   bool first_run_ = true;
   std::vector<Tensor> device_constants_;  // per value id; uploaded lazily
   std::vector<int> last_use_;             // per value id: the last node reading it
-  std::map<size_t, std::unique_ptr<GraphExecutor>> bodies_;  // per Loop node: its body's
+  // Per control-flow node and body (Loop: its body; If: then, else): the body's executor, made
+  // when first needed and kept, so its constants upload once.
+  std::map<std::pair<size_t, size_t>, std::unique_ptr<GraphExecutor>> bodies_;
 };
 
 // The most iterations a Loop node, with the loops nested in its body, may run before it raises

@@ -57,6 +57,43 @@ void check_supported(const GraphProto& graph, int64_t opset, const std::string& 
   throw Error(message);
 }
 
+// Every name a graph's nodes read and every name it (or a graph nested in it) defines.
+void collect_names(const GraphProto& g, std::set<std::string>& reads,
+                   std::set<std::string>& defined) {
+  for (const ValueInfo& info : g.inputs)
+    defined.insert(info.name);
+  for (const TensorProto& init : g.initializers)
+    defined.insert(init.name);
+  for (const NodeProto& node : g.nodes) {
+    for (const std::string& in : node.inputs) {
+      if (!in.empty()) reads.insert(in);
+    }
+    for (const std::string& out : node.outputs)
+      defined.insert(out);
+    for (const AttributeProto& a : node.attributes) {
+      for (const auto& nested : a.graphs) {
+        if (nested) collect_names(*nested, reads, defined);
+      }
+    }
+  }
+}
+
+// What a node reads: its inputs, and the enclosing names its subgraphs read.
+std::vector<std::string> node_reads(const NodeProto& node) {
+  std::vector<std::string> names = node.inputs;
+  for (const AttributeProto& a : node.attributes) {
+    for (const auto& g : a.graphs) {
+      if (!g) continue;
+      std::set<std::string> reads, defined;
+      collect_names(*g, reads, defined);
+      for (const std::string& name : reads) {
+        if (!defined.count(name)) names.push_back(name);
+      }
+    }
+  }
+  return names;
+}
+
 // Node indices in an order where every value is produced before it is read; the file should
 // already be sorted, but exporters and hand edits are not always careful. Raises on values
 // nobody defines, values defined twice and cycles.
@@ -78,8 +115,9 @@ std::vector<size_t> topological_order(const GraphProto& graph, const std::set<st
   std::vector<std::vector<size_t>> readers(n);
   std::vector<size_t> pending(n, 0);
   for (size_t i = 0; i < n; ++i) {
-    for (const std::string& in : graph.nodes[i].inputs) {
-      if (in.empty() || known.count(in)) continue;
+    std::set<std::string> seen;  // a name read twice is one dependency
+    for (const std::string& in : node_reads(graph.nodes[i])) {
+      if (in.empty() || known.count(in) || !seen.insert(in).second) continue;
       const auto it = producer.find(in);
       WGML_CHECK(it != producer.end(), where, ": node ", node_label(graph.nodes[i], i), " (",
                  graph.nodes[i].op_type, ") reads '", in,
@@ -258,27 +296,6 @@ struct Importer {
     }
     inner.set_outputs(outputs, names);
     return body;
-  }
-
-  // Every name a graph's nodes read and every name it (or a graph nested in it) defines.
-  static void collect_names(const GraphProto& g, std::set<std::string>& reads,
-                            std::set<std::string>& defined) {
-    for (const ValueInfo& info : g.inputs)
-      defined.insert(info.name);
-    for (const TensorProto& init : g.initializers)
-      defined.insert(init.name);
-    for (const NodeProto& node : g.nodes) {
-      for (const std::string& in : node.inputs) {
-        if (!in.empty()) reads.insert(in);
-      }
-      for (const std::string& out : node.outputs)
-        defined.insert(out);
-      for (const AttributeProto& a : node.attributes) {
-        for (const auto& nested : a.graphs) {
-          if (nested) collect_names(*nested, reads, defined);
-        }
-      }
-    }
   }
 };
 

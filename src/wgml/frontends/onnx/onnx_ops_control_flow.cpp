@@ -1,13 +1,14 @@
 // Control flow.
 // If: a condition known when the model loads (the usual case: exporters test shapes and ranks)
-// inlines the branch it picks and nothing else. A condition computed at run time inlines both
-// branches and selects each output with `where`, so both run on the device and their outputs
-// must agree in dtype and shape (refused at load otherwise, with the shapes).
+// inlines the branch it picks and nothing else. A condition computed at run time makes a
+// graph::kIfOp node: both branches are imported as graphs of their own and the executor runs the
+// one the condition picks (one read back), so the other never runs.
 // Loop: the body becomes a graph of its own that the executor runs once per iteration
 // (graph::kLoopOp). Carried values whose shape changes from one iteration to the next (a
 // growing sequence) get symbolic dims in the body.
 // Scan (opset 9 on) is a Loop over the scan length with a wrapper body that slices the inputs.
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,60 @@ namespace wgml::onnx {
 
 namespace {
 
+// Bodies import their nested bodies, and a Loop may import its body twice: bounding the depth
+// bounds the work a hostile file can ask for while loading.
+constexpr int kMaxBodyDepth = 8;
+thread_local int body_depth = 0;
+
+struct BodyDepth {
+  explicit BodyDepth(NodeContext& ctx) {
+    if (body_depth >= kMaxBodyDepth)
+      ctx.fail_here(str_cat("control flow nested more than ", kMaxBodyDepth, " deep"));
+    ++body_depth;
+  }
+  ~BodyDepth() { --body_depth; }
+  BodyDepth(const BodyDepth&) = delete;
+  BodyDepth& operator=(const BodyDepth&) = delete;
+};
+
+using BodyType = NodeContext::BodyType;
+
+BodyType type_of(NodeContext& ctx, ValueId v) {
+  const graph::Value& value = ctx.builder().value(v);
+  return {value.type_known, value.dtype, value.shape};
+}
+BodyType output_type(const NodeContext::ImportedBody& b, size_t k) {
+  const graph::Value& v = b.graph->value(b.graph->outputs.at(k));
+  return {v.type_known, v.dtype, v.shape};
+}
+
+// A body's type in the enclosing graph: symbols that entered the body from the enclosing graph
+// (`shared`) keep their names; the body's own become fresh symbols there ("?").
+graph::GraphBuilder::OutputType enclosing(const BodyType& t, const std::set<std::string>& shared) {
+  graph::GraphBuilder::OutputType o{t.known, t.dtype, t.shape};
+  for (graph::SymDim& d : o.shape) {
+    if (!d.is_static() && !shared.count(d.symbol)) d.symbol = "?";
+  }
+  return o;
+}
+
+void add_symbols(const graph::SymShape& shape, std::set<std::string>& out) {
+  for (const graph::SymDim& d : shape) {
+    if (!d.is_static()) out.insert(d.symbol);
+  }
+}
+
+// The enclosing symbols a body sees: those of its captured values and of `declared` inputs.
+std::set<std::string> shared_symbols(NodeContext& ctx, const NodeContext::ImportedBody& body,
+                                     const std::vector<BodyType>& declared) {
+  std::set<std::string> shared;
+  for (ValueId v : body.captured)
+    add_symbols(ctx.builder().value(v).shape, shared);
+  for (const BodyType& t : declared)
+    add_symbols(t.shape, shared);
+  return shared;
+}
+
 void convert_if(NodeContext& ctx) {
   if (const Tensor* cond = ctx.constant(0)) {
     if (cond->numel() != 1)
@@ -26,38 +81,48 @@ void convert_if(NodeContext& ctx) {
     ctx.set_outputs(ctx.inline_graph(taken ? "then_branch" : "else_branch"));
     return;
   }
-  const std::vector<ValueId> then_out = ctx.inline_graph("then_branch");
-  const std::vector<ValueId> else_out = ctx.inline_graph("else_branch");
-  if (then_out.size() != else_out.size())
-    ctx.fail_here(
-        str_cat("then_branch has ", then_out.size(), " outputs, else_branch ", else_out.size()));
-  ValueId cond = ctx.op1("reshape", {ctx.input(0)}, {{"shape", Ints{}}});
-  if (ctx.dtype(cond) != DType::Bool)
-    cond = ctx.op1("cast", {cond}, {{"dtype", std::string("bool")}});
-  std::vector<ValueId> outputs;
-  for (size_t i = 0; i < then_out.size(); ++i) {
-    if (ctx.dtype(then_out[i]) != ctx.dtype(else_out[i]))
-      ctx.fail_here(str_cat("output ", i, " is ", ctx.dtype(then_out[i]), " in then_branch but ",
-                            ctx.dtype(else_out[i]), " in else_branch"));
-    const graph::SymShape* a = ctx.shape(then_out[i]);
-    const graph::SymShape* b = ctx.shape(else_out[i]);
-    if (a == nullptr || b == nullptr || graph::sym_shape_str(*a) != graph::sym_shape_str(*b))
-      ctx.fail_here(
-          str_cat("with a condition known only at run time both branches run and each output is "
-                  "selected, so output ",
-                  i, " must have one shape in both; then_branch gives ",
-                  a ? graph::sym_shape_str(*a) : "an unknown shape", ", else_branch ",
-                  b ? graph::sym_shape_str(*b) : "an unknown shape"));
-    outputs.push_back(ctx.op1("where", {cond, then_out[i], else_out[i]}));
+  if (ctx.dtype(ctx.input(0)) != DType::Bool)
+    ctx.fail_here(str_cat("the condition must be bool, got ", ctx.dtype(ctx.input(0))));
+  const BodyDepth depth(ctx);
+  const NodeContext::ImportedBody then_body = ctx.import_body(ctx.attr_graph("then_branch"), {});
+  const NodeContext::ImportedBody else_body = ctx.import_body(ctx.attr_graph("else_branch"), {});
+  const size_t count = then_body.graph->outputs.size();
+  if (count != else_body.graph->outputs.size())
+    ctx.fail_here(str_cat("then_branch has ", count, " outputs, else_branch ",
+                          else_body.graph->outputs.size()));
+  graph::Node node;
+  node.op = graph::kIfOp;
+  node.source = ctx.source();
+  node.attrs.set("then_inputs", static_cast<int64_t>(then_body.captured.size()));
+  node.inputs = {ctx.input(0)};
+  node.inputs.insert(node.inputs.end(), then_body.captured.begin(), then_body.captured.end());
+  node.inputs.insert(node.inputs.end(), else_body.captured.begin(), else_body.captured.end());
+  node.bodies = {then_body.graph, else_body.graph};
+  std::set<std::string> shared = shared_symbols(ctx, then_body, {});
+  for (const std::string& s : shared_symbols(ctx, else_body, {}))
+    shared.insert(s);
+  // Each output: the branches' common type; dims on which they differ become fresh symbols.
+  std::vector<graph::GraphBuilder::OutputType> types;
+  for (size_t i = 0; i < count; ++i) {
+    const BodyType a = output_type(then_body, i), b = output_type(else_body, i);
+    if (a.known && b.known && a.dtype != b.dtype)
+      ctx.fail_here(str_cat("output ", i, " is ", a.dtype, " in then_branch but ", b.dtype,
+                            " in else_branch"));
+    graph::GraphBuilder::OutputType o = enclosing(a, shared);
+    if (!a.known || !b.known || a.shape.size() != b.shape.size()) {
+      o.known = false;
+      o.shape.clear();
+    } else {
+      const graph::GraphBuilder::OutputType ob = enclosing(b, shared);
+      for (size_t d = 0; d < o.shape.size(); ++d) {
+        const graph::SymDim& x = o.shape[d];
+        const graph::SymDim& y = ob.shape[d];
+        if (x.value != y.value || x.symbol != y.symbol || x.symbol == "?") o.shape[d] = {-1, "?"};
+      }
+    }
+    types.push_back(o);
   }
-  ctx.set_outputs(outputs);
-}
-
-using BodyType = NodeContext::BodyType;
-
-BodyType type_of(NodeContext& ctx, ValueId v) {
-  const graph::Value& value = ctx.builder().value(v);
-  return {value.type_known, value.dtype, value.shape};
+  ctx.set_outputs(ctx.builder().add_typed(node, types, "if"));
 }
 
 // A kLoopOp node running `body_proto` (inputs iteration, cond, carried...; outputs cond,
@@ -65,34 +130,39 @@ BodyType type_of(NodeContext& ctx, ValueId v) {
 std::vector<ValueId> loop_node(NodeContext& ctx, const GraphProto& body_proto, ValueId trips,
                                ValueId cond, const std::vector<ValueId>& carried_in,
                                const std::map<std::string, ValueId>& extra = {}) {
+  const BodyDepth depth(ctx);
+  if (trips != graph::kNoValue && !is_integral(ctx.dtype(trips)))
+    ctx.fail_here(str_cat("the trip count M must be an integer, got ", ctx.dtype(trips)));
+  if (cond != graph::kNoValue && ctx.dtype(cond) != DType::Bool)
+    ctx.fail_here(str_cat("the condition must be bool, got ", ctx.dtype(cond)));
   const size_t carried = carried_in.size();
   std::vector<BodyType> declared = {{true, DType::Int64, {}}, {true, DType::Bool, {}}};
   for (ValueId v : carried_in)
     declared.push_back(type_of(ctx, v));
   NodeContext::ImportedBody body = ctx.import_body(body_proto, declared, extra);
-  auto out_type = [&](const NodeContext::ImportedBody& b, size_t k) {
-    const graph::Value& v = b.graph->value(b.graph->outputs.at(k));
-    return BodyType{v.type_known, v.dtype, v.shape};
-  };
   if (body.graph->outputs.size() < 1 + carried)
     ctx.fail_here(str_cat("the body returns ", body.graph->outputs.size(),
                           " values; it must return the condition and ", carried,
                           " carried value(s) first"));
-  // Carried values whose shape the body changes: the differing dims become symbols of the
-  // body, and it is imported again with them.
+  const BodyType body_cond = output_type(body, 0);
+  if (body_cond.known && body_cond.dtype != DType::Bool)
+    ctx.fail_here(str_cat("the body's condition must be bool, got ", body_cond.dtype));
+  // Carried values whose shape the body changes (or may change: its type is unknown) get
+  // symbolic dims of the body's own, and the body is imported again with them.
   bool widened = false;
   for (size_t j = 0; j < carried; ++j) {
     BodyType& in = declared[2 + j];
-    const BodyType out = out_type(body, 1 + j);
-    if (!in.known || !out.known) continue;
-    if (in.dtype != out.dtype)
-      ctx.fail_here(str_cat("carried value ", j, " enters the body as ", in.dtype,
-                            " and leaves it as ", out.dtype));
-    if (in.shape.size() != out.shape.size()) {
+    const BodyType out = output_type(body, 1 + j);
+    if (!in.known) continue;
+    if (!out.known || in.shape.size() != out.shape.size()) {
       in.known = false;
+      in.shape.clear();
       widened = true;
       continue;
     }
+    if (in.dtype != out.dtype)
+      ctx.fail_here(str_cat("carried value ", j, " enters the body as ", in.dtype,
+                            " and leaves it as ", out.dtype));
     for (size_t d = 0; d < in.shape.size(); ++d) {
       const bool same = in.shape[d].is_static() == out.shape[d].is_static() &&
                         in.shape[d].value == out.shape[d].value &&
@@ -112,26 +182,21 @@ std::vector<ValueId> loop_node(NodeContext& ctx, const GraphProto& body_proto, V
   node.inputs = {trips, cond};
   node.inputs.insert(node.inputs.end(), carried_in.begin(), carried_in.end());
   node.inputs.insert(node.inputs.end(), body.captured.begin(), body.captured.end());
-  graph::GraphBuilder& builder = ctx.builder();
-  // The enclosing graph sees the body's own symbolic dims as fresh symbols, and each
-  // per-iteration output with a new leading axis: the trip count.
-  auto enclosing = [&](BodyType t) {
-    graph::GraphBuilder::OutputType o{t.known, t.dtype, t.shape};
-    for (graph::SymDim& d : o.shape) {
-      if (!d.is_static() && !builder.has_symbol(d.symbol)) d.symbol = "?";
-    }
-    return o;
-  };
+  node.bodies = {body.graph};
+  // The enclosing graph keeps the symbols that entered the body, gives the body's own fresh
+  // ones, and sees each per-iteration output with a new leading axis: the trip count.
+  std::vector<BodyType> entering(declared.begin() + 2, declared.end());
+  const std::set<std::string> shared = shared_symbols(ctx, body, entering);
   std::vector<graph::GraphBuilder::OutputType> types;
   for (size_t j = 0; j < carried; ++j)
-    types.push_back(enclosing(out_type(body, 1 + j)));
+    types.push_back(enclosing(output_type(body, 1 + j), shared));
+  graph::GraphBuilder& builder = ctx.builder();
   const std::string trip_symbol = builder.fresh_symbol("loop");
   for (size_t k = 1 + carried; k < body.graph->outputs.size(); ++k) {
-    graph::GraphBuilder::OutputType o = enclosing(out_type(body, k));
+    graph::GraphBuilder::OutputType o = enclosing(output_type(body, k), shared);
     o.shape.insert(o.shape.begin(), graph::SymDim{-1, trip_symbol});
     types.push_back(o);
   }
-  node.body = body.graph;
   return builder.add_typed(node, types, "loop");
 }
 
@@ -242,7 +307,20 @@ void convert_scan(NodeContext& ctx) {
   wrapper.outputs = {cond_out};
   wrapper.outputs.insert(wrapper.outputs.end(), body.outputs.begin(), body.outputs.end());
 
-  // The trip count: the first scan input's length along its axis.
+  // The trip count: the first scan input's length along its axis; the others must match it.
+  int64_t length = -1;
+  for (int64_t j = 0; j < scans_in; ++j) {
+    const ValueId v = ctx.input(static_cast<size_t>(states + j));
+    int64_t axis = in_axes[static_cast<size_t>(j)];
+    if (axis < 0) axis += ctx.rank(v);
+    const graph::SymShape* shape = ctx.shape(v);
+    if (shape == nullptr || !(*shape)[static_cast<size_t>(axis)].is_static()) continue;
+    const int64_t n = (*shape)[static_cast<size_t>(axis)].value;
+    if (length >= 0 && n != length)
+      ctx.fail_here(str_cat("scan input ", j, " has ", n, " steps along axis ", axis,
+                            " but an earlier one has ", length));
+    length = n;
+  }
   int64_t axis0 = in_axes[0];
   if (axis0 < 0) axis0 += ctx.rank(ctx.input(static_cast<size_t>(states)));
   const ValueId trips = ctx.shape_of(ctx.input(static_cast<size_t>(states)), axis0, axis0 + 1);

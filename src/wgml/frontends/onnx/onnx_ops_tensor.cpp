@@ -436,6 +436,18 @@ void gather_nd_rows(NodeContext& ctx, ValueId data, ValueId indices_in, int64_t 
   ValueId rows = component(indices, 0);
   for (int64_t j = 1; j < k; ++j)
     rows = ctx.op1("add", {ctx.op1("mul", {rows, component(dims, j)}), component(indices, j)});
+  // A tuple with any component out of range reads row prod(dims), one past the table, so the
+  // gather refuses it (the CPU raises; WebGPU, as for every gather, writes 0) instead of
+  // reading a neighbouring row.
+  const ValueId outside =
+      ctx.op1("logical_or", {ctx.op1("less", {indices, ctx.scalar(0, DType::Int64)}),
+                             ctx.op1("greater_equal", {indices, dims})});
+  const ValueId any_outside =
+      ctx.op1("greater", {ctx.op1("sum", {cast_to(ctx, outside, DType::Int32)},
+                                  {{"axes", Ints{-1}}, {"keepdims", int64_t{0}}}),
+                          ctx.scalar(0, DType::Int32)});
+  const ValueId rows_total = ctx.op1("prod", {dims}, {{"axes", Ints{0}}, {"keepdims", int64_t{0}}});
+  rows = ctx.op1("where", {any_outside, rows_total, rows});
   const ValueId table_shape =
       ctx.op1("concat", {int64_vector(ctx, {-1}), ctx.shape_of(data, k)}, {{"axis", int64_t{0}}});
   const ValueId table = ctx.op1("reshape", {data}, {}, {{"shape", table_shape}});

@@ -162,7 +162,10 @@ std::vector<TensorDesc> infer_roi_align(const OpCall& call, const std::vector<Te
              " must be [num_rois, 4] holding (x1, y1, x2, y2)");
   WGML_CHECK(batch.size() == 1 && batch[0] == rois[0], "roi_align: batch_indices ", batch,
              " must be [num_rois] = [", rois[0], "], one image index per ROI");
-  return {{{rois[0], x[1], p.out_h, p.out_w}, in[0].dtype()}};
+  const Shape out = {rois[0], x[1], p.out_h, p.out_w};
+  WGML_CHECK(shape_numel(out) == 0 || (x[0] > 0 && x[2] > 0 && x[3] > 0), "roi_align: input ", x,
+             " has no pixels to sample for output ", out);
+  return {{out, in[0].dtype()}};
 }
 
 }  // namespace
