@@ -163,6 +163,12 @@ def cases(g):
             a, b = binary_inputs(g, (6, 4), (4, 6), dtype, kind)
             g.case(op, [a.slice(0, 1, 6, 2).flip(1), b.transpose().slice(0, 0, 3)], ref,
                    note="strided, flipped, transposed")
+    # NaN and infinities against every kind of value (a GPU driver may fold float comparisons
+    # as if NaN never occurred).
+    for op in ("equal", "not_equal", "less", "less_equal", "greater", "greater_equal"):
+        a = special_values(g, "float32")
+        b = special_values(g, "float32").flip(0)
+        g.case(op, [a, b], BINARY[op][0], note="nan/inf/zeros")
     for dtype in FLOATS + ["int64", "bool"]:
         cond = g.randbool((3, 4))
         if dtype == "bool":

@@ -50,6 +50,7 @@ void nms_kernel(const OpCall& call, const std::vector<Tensor>& inputs, std::vect
             first(inputs[2]) + ") < 0)";
   }
   const std::string neg_inf = literal(-INFINITY, "f32");
+  w.need("isnan");  // NaN scores never qualify, whatever the driver does with comparisons
   auto& d = w.decl();
   d << "var<workgroup> limit_shared: u32;\n"
     << "var<workgroup> best_v: array<f32, " << kGroup << ">;\n"
@@ -92,7 +93,7 @@ void nms_kernel(const OpCall& call, const std::vector<Tensor>& inputs, std::vect
     << "  }\n"
     << "  for (var i = lid; i < " << n << "; i += " << group << ") {\n"
     << "    let v = scores_load(" << offset_of(scores, {"img", "cls", "i"}) << ");\n"
-    << "    work_store(row + i, select(" << neg_inf << ", v, v > score_t));\n"
+    << "    work_store(row + i, select(" << neg_inf << ", v, v > score_t && !wgml_isnan(v)));\n"
     << "  }\n"
     << "  storageBarrier();\n"
     << "  for (var taken = 0u; taken < taken_max; taken++) {\n"

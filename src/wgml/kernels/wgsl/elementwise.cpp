@@ -34,6 +34,18 @@ class ExprRenderer {
   std::string lit(double v) const { return literal(v, type_); }
   std::string zero() const { return lit(0); }
   std::string as_type(const std::string& b) const { return type_ + "(" + b + ")"; }
+  // x as a truth value: nonzero, NaN included.
+  std::string truthy(const std::string& x) {
+    if (type_ != "f32") return "(" + x + " != " + zero() + ")";
+    w_.need("isnan");
+    return "(" + x + " != " + zero() + " || wgml_isnan(" + x + "))";
+  }
+  // A float comparison that is false when either side is NaN.
+  std::string ordered(const std::string& comparison, const std::vector<std::string>& a) {
+    if (type_ != "f32") return "(" + comparison + ")";
+    w_.need("isnan");
+    return "(" + comparison + " && !wgml_isnan(" + a[0] + ") && !wgml_isnan(" + a[1] + "))";
+  }
 
   std::string compute(const expr::Node& n) {
     const bool f = type_ == "f32";
@@ -110,7 +122,7 @@ class ExprRenderer {
         w_.need("isnan");
         return as_type("wgml_isinf(" + a[0] + ")");
       case Fn::Not:
-        return as_type(a[0] + " == " + zero());
+        return as_type("!" + truthy(a[0]));
       case Fn::Add:
         return a[0] + " + " + a[1];
       case Fn::Sub:
@@ -138,26 +150,28 @@ class ExprRenderer {
       case Fn::FMod:
         w_.need(f ? "fmod" : "idiv");
         return (f ? "wgml_fmod(" : "wgml_ifmod(") + a[0] + ", " + a[1] + ")";
+      // Comparisons and truth values test NaN by its bits: GPU drivers (NVIDIA's Vulkan one,
+      // seen on an H100) may fold a float comparison as if NaN never occurred.
       case Fn::Eq:
-        return as_type(a[0] + " == " + a[1]);
+        return as_type(ordered(a[0] + " == " + a[1], a));
       case Fn::Ne:
-        return as_type(a[0] + " != " + a[1]);
+        return as_type(f ? "!" + ordered(a[0] + " == " + a[1], a) : a[0] + " != " + a[1]);
       case Fn::Lt:
-        return as_type(a[0] + " < " + a[1]);
+        return as_type(ordered(a[0] + " < " + a[1], a));
       case Fn::Le:
-        return as_type(a[0] + " <= " + a[1]);
+        return as_type(ordered(a[0] + " <= " + a[1], a));
       case Fn::Gt:
-        return as_type(a[0] + " > " + a[1]);
+        return as_type(ordered(a[0] + " > " + a[1], a));
       case Fn::Ge:
-        return as_type(a[0] + " >= " + a[1]);
+        return as_type(ordered(a[0] + " >= " + a[1], a));
       case Fn::And:
-        return as_type("(" + a[0] + " != " + zero() + ") && (" + a[1] + " != " + zero() + ")");
+        return as_type(truthy(a[0]) + " && " + truthy(a[1]));
       case Fn::Or:
-        return as_type("(" + a[0] + " != " + zero() + ") || (" + a[1] + " != " + zero() + ")");
+        return as_type(truthy(a[0]) + " || " + truthy(a[1]));
       case Fn::Xor:
-        return as_type("(" + a[0] + " != " + zero() + ") != (" + a[1] + " != " + zero() + ")");
+        return as_type(truthy(a[0]) + " != " + truthy(a[1]));
       case Fn::Select:
-        return "select(" + a[2] + ", " + a[1] + ", " + a[0] + " != " + zero() + ")";
+        return "select(" + a[2] + ", " + a[1] + ", " + truthy(a[0]) + ")";
     }
     fail("wgsl: unhandled expression function ", expr::fn_name(n.fn));
   }

@@ -156,8 +156,10 @@ void roi_align_kernel(const OpCall& call, const std::vector<Tensor>& inputs,
   const std::string wd = literal(static_cast<double>(width), "f32");
   // One bilinear sample of plane (n, c): the weighted sum of its four corners (avg) or the
   // largest weighted corner (max); 0 outside [-1, H] x [-1, W].
+  w.need("isnan");  // NaN coordinates sample 0, whatever the driver does with comparisons
   w.decl()
       << "fn ra_sample(n: u32, c: u32, y_in: f32, x_in: f32) -> f32 {\n"
+      << "  if (wgml_isnan(y_in) || wgml_isnan(x_in)) { return 0.0; }\n"
       << "  if (y_in < -1.0 || y_in > " << h << " || x_in < -1.0 || x_in > " << wd
       << ") { return 0.0; }\n"
       << "  var y = max(y_in, 0.0);\n"
