@@ -195,6 +195,11 @@ ValueId NodeContext::scalar(double value, DType type) {
   return builder_.constant(Tensor::scalar(value, type));
 }
 
+ValueId NodeContext::cast(ValueId v, DType to) {
+  if (dtype(v) == to) return v;
+  return op1("cast", {v}, {{"dtype", std::string(dtype_name(to))}});
+}
+
 ValueId NodeContext::shape_of(ValueId v, int64_t start, std::optional<int64_t> end) {
   Attrs attrs{{"start", start}};
   if (end) attrs.set("end", *end);

@@ -57,6 +57,7 @@ class NodeContext {
               std::map<std::string, ValueId> attr_inputs = {});
   ValueId constant_value(const Tensor& cpu_tensor);
   ValueId scalar(double value, DType dtype);  // a 0-d constant
+  ValueId cast(ValueId v, DType to);          // a cast, skipped when v already has the dtype
   ValueId shape_of(ValueId v, int64_t start = 0, std::optional<int64_t> end = {});
 
   // --- results: outputs[i] is the node's i-th ONNX output; kNoValue (or a shorter list) for

@@ -237,10 +237,8 @@ struct Importer {
     for (const ValueInfo& info : sub.inputs)
       WGML_CHECK(scope.count(info.name), label, ": subgraph input '", info.name,
                  "' is not supported here (only If's input-less branches are inlined)");
-    const size_t saved_total = total;
-    total += sub.nodes.size();
+    total += sub.nodes.size();  // the branch's nodes count in the progress too
     convert_nodes(sub, scope);
-    total = saved_total + sub.nodes.size();
     std::vector<ValueId> outputs;
     for (const ValueInfo& info : sub.outputs) {
       const auto it = scope.find(info.name);

@@ -21,15 +21,18 @@ namespace wgml::onnx {
 
 namespace {
 
-ValueId cast_to(NodeContext& ctx, ValueId v, DType to) {
-  if (ctx.dtype(v) == to) return v;
-  return ctx.op1("cast", {v}, {{"dtype", std::string(dtype_name(to))}});
-}
-
 // 1 where x is nonzero, else 0, as int32 in x's shape (NaN counts as nonzero, as in NumPy).
 ValueId nonzero_mask(NodeContext& ctx, ValueId x) {
   const ValueId nz = ctx.op1("not_equal", {x, ctx.scalar(0, ctx.dtype(x))});
-  return cast_to(ctx, nz, DType::Int32);
+  return ctx.cast(nz, DType::Int32);
+}
+
+// The position of every element of the int32 `like` along `axis` (0, 1, ..., n-1 there): an
+// exclusive cumsum of ones, so no shape needs to be known.
+ValueId iota_along(NodeContext& ctx, ValueId like, int64_t axis = 0) {
+  const ValueId ones = ctx.op1(
+      "add", {ctx.op1("mul", {like, ctx.scalar(0, DType::Int32)}), ctx.scalar(1, DType::Int32)});
+  return ctx.op1("cumsum", {ones}, {{"axis", axis}, {"exclusive", int64_t{1}}});
 }
 
 // The flat positions (int32, ascending) where the int32 0/1 `mask` holds 1, narrowed at run time
@@ -37,9 +40,7 @@ ValueId nonzero_mask(NodeContext& ctx, ValueId x) {
 ValueId nonzero_positions(NodeContext& ctx, ValueId mask, const std::string& symbol) {
   const ValueId flat = ctx.op1("reshape", {mask}, {{"shape", Ints{-1}}});
   const ValueId one = ctx.scalar(1, DType::Int32);
-  const ValueId ones = ctx.op1("add", {ctx.op1("mul", {flat, ctx.scalar(0, DType::Int32)}), one});
-  const ValueId index =
-      ctx.op1("cumsum", {ones}, {{"axis", int64_t{0}}, {"exclusive", int64_t{1}}});
+  const ValueId index = iota_along(ctx, flat);
   const ValueId inclusive = ctx.op1("cumsum", {flat}, {{"axis", int64_t{0}}});
   const ValueId total =
       ctx.op1("sum", {flat}, {{"axes", Ints{0}}, {"keepdims", int64_t{1}}});  // [1]
@@ -62,19 +63,15 @@ void convert_non_zero(NodeContext& ctx) {
   if (rank == 0) x = ctx.op1("reshape", {x}, {{"shape", Ints{1}}});
   const ValueId mask = nonzero_mask(ctx, x);
   const ValueId positions = nonzero_positions(ctx, mask, "nonzero");
-  // Coordinate d of every element is an exclusive cumsum of ones along axis d.
-  const ValueId ones = ctx.op1(
-      "add", {ctx.op1("mul", {mask, ctx.scalar(0, DType::Int32)}), ctx.scalar(1, DType::Int32)});
   std::vector<ValueId> rows;
   for (int64_t d = 0; d < std::max<int64_t>(rank, 1); ++d) {
-    const ValueId along = ctx.op1("cumsum", {ones}, {{"axis", d}, {"exclusive", int64_t{1}}});
-    const ValueId flat = ctx.op1("reshape", {along}, {{"shape", Ints{-1}}});
+    const ValueId flat = ctx.op1("reshape", {iota_along(ctx, mask, d)}, {{"shape", Ints{-1}}});
     const ValueId picked = ctx.op1("gather", {flat, positions}, {{"axis", int64_t{0}}});
     rows.push_back(ctx.op1("unsqueeze", {picked}, {{"axes", Ints{0}}}));
   }
   const ValueId coords =
       rows.size() == 1 ? rows[0] : ctx.op1("concat", rows, {{"axis", int64_t{0}}});
-  ctx.set_outputs({cast_to(ctx, coords, DType::Int64)});
+  ctx.set_outputs({ctx.cast(coords, DType::Int64)});
 }
 
 // Compress: the slices of x along `axis` (or of x flattened) where the 1-d condition is true;
@@ -124,16 +121,9 @@ void convert_non_max_suppression(NodeContext& ctx) {
   const ValueId box =
       ctx.op1("slice", {rows}, {{"starts", Ints{2}}, {"ends", Ints{3}}, {"axes", Ints{1}}});
   const ValueId taken =
-      cast_to(ctx, ctx.op1("greater_equal", {box, ctx.scalar(0, DType::Int64)}), DType::Int32);
+      ctx.cast(ctx.op1("greater_equal", {box, ctx.scalar(0, DType::Int64)}), DType::Int32);
   const ValueId positions = nonzero_positions(ctx, taken, "selected");
   ctx.set_outputs({ctx.op1("gather", {rows, positions}, {{"axis", int64_t{0}}})});
-}
-
-// 0, 1, ..., n-1 (int32) shaped like the 1-d int32 `like`.
-ValueId iota_like(NodeContext& ctx, ValueId like) {
-  const ValueId ones = ctx.op1(
-      "add", {ctx.op1("mul", {like, ctx.scalar(0, DType::Int32)}), ctx.scalar(1, DType::Int32)});
-  return ctx.op1("cumsum", {ones}, {{"axis", int64_t{0}}, {"exclusive", int64_t{1}}});
 }
 
 // Unique without axis: the flattened input sorted stably (topk ascending, equal values keep the
@@ -147,13 +137,13 @@ void convert_unique(NodeContext& ctx) {
   const bool sorted = ctx.attr_int("sorted", 1) != 0;
   ValueId flat = ctx.op1("reshape", {ctx.input(0)}, {{"shape", Ints{-1}}});
   const DType dtype = ctx.dtype(flat);
-  if (dtype == DType::Bool) flat = cast_to(ctx, flat, DType::UInt8);  // topk sorts numbers
-  const ValueId n = ctx.shape_of(flat);                               // [1] int64
+  if (dtype == DType::Bool) flat = ctx.cast(flat, DType::UInt8);  // topk sorts numbers
+  const ValueId n = ctx.shape_of(flat);                           // [1] int64
   const std::vector<ValueId> sort =
       ctx.op("topk", {flat}, {{"axis", int64_t{0}}, {"largest", int64_t{0}}}, {{"k", n}});
   const ValueId values = sort.at(0);
-  const ValueId order = cast_to(ctx, sort.at(1), DType::Int32);  // sorted slot -> input index
-  const ValueId iota = iota_like(ctx, order);
+  const ValueId order = ctx.cast(sort.at(1), DType::Int32);  // sorted slot -> input index
+  const ValueId iota = iota_along(ctx, order);
   const ValueId previous =
       ctx.op1("gather",
               {values, ctx.op1("maximum", {ctx.op1("sub", {iota, ctx.scalar(1, DType::Int32)}),
@@ -162,7 +152,7 @@ void convert_unique(NodeContext& ctx) {
   const ValueId first =
       ctx.op1("logical_or", {ctx.op1("not_equal", {values, previous}),
                              ctx.op1("equal", {iota, ctx.scalar(0, DType::Int32)})});
-  const ValueId starts_mask = cast_to(ctx, first, DType::Int32);
+  const ValueId starts_mask = ctx.cast(first, DType::Int32);
   const ValueId group = ctx.op1("sub", {ctx.op1("cumsum", {starts_mask}, {{"axis", int64_t{0}}}),
                                         ctx.scalar(1, DType::Int32)});
   const ValueId starts = nonzero_positions(ctx, starts_mask, "unique");  // [U] int32
@@ -172,7 +162,7 @@ void convert_unique(NodeContext& ctx) {
   const ValueId ends =
       ctx.op1("concat",
               {ctx.op1("slice", {starts}, {{"starts", Ints{1}}, {"ends", Ints{INT64_MAX}}}),
-               cast_to(ctx, n, DType::Int32)},
+               ctx.cast(n, DType::Int32)},
               {{"axis", int64_t{0}}});
   ValueId counts = ctx.op1("sub", {ends, starts});
   // inverse[order[i]] = group[i]: the group of every input element, by sorted rank.
@@ -183,17 +173,17 @@ void convert_unique(NodeContext& ctx) {
     // position in that order.
     const std::vector<ValueId> by_first =
         ctx.op("topk", {first_index}, {{"axis", int64_t{0}}, {"largest", int64_t{0}}}, {{"k", u}});
-    const ValueId regroup = cast_to(ctx, by_first.at(1), DType::Int32);
+    const ValueId regroup = ctx.cast(by_first.at(1), DType::Int32);
     const ValueId rank_of = ctx.op1(
         "scatter_nd",
-        {regroup, ctx.op1("unsqueeze", {regroup}, {{"axes", Ints{1}}}), iota_like(ctx, regroup)});
+        {regroup, ctx.op1("unsqueeze", {regroup}, {{"axes", Ints{1}}}), iota_along(ctx, regroup)});
     y = ctx.op1("gather", {y, regroup}, {{"axis", int64_t{0}}});
     first_index = by_first.at(0);
     counts = ctx.op1("gather", {counts, regroup}, {{"axis", int64_t{0}}});
     inverse = ctx.op1("gather", {rank_of, inverse}, {{"axis", int64_t{0}}});
   }
-  ctx.set_outputs({cast_to(ctx, y, dtype), cast_to(ctx, first_index, DType::Int64),
-                   cast_to(ctx, inverse, DType::Int64), cast_to(ctx, counts, DType::Int64)});
+  ctx.set_outputs({ctx.cast(y, dtype), ctx.cast(first_index, DType::Int64),
+                   ctx.cast(inverse, DType::Int64), ctx.cast(counts, DType::Int64)});
 }
 
 }  // namespace

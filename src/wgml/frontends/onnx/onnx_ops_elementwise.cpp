@@ -25,8 +25,8 @@ std::string dtype_attr(DType t) {
 
 // A cast, skipped when `v` already has the type (an unknown type, where inference stopped, casts).
 ValueId cast_to(NodeContext& c, ValueId v, DType target) {
-  if (c.rank(v) >= 0 && c.dtype(v) == target) return v;
-  return c.op1("cast", {v}, {{"dtype", dtype_attr(target)}});
+  if (c.rank(v) < 0) return c.op1("cast", {v}, {{"dtype", dtype_attr(target)}});
+  return c.cast(v, target);
 }
 
 // A 0-d constant of `like`'s dtype (binary engine ops need equal dtypes).

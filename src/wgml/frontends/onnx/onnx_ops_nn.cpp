@@ -69,11 +69,6 @@ ValueId reshape_like(NodeContext& ctx, ValueId v, ValueId like) {
 }
 
 // `v` in dtype `to` (no node when it already is).
-ValueId cast_to(NodeContext& ctx, ValueId v, DType to) {
-  if (ctx.dtype(v) == to) return v;
-  return ctx.op1("cast", {v}, {{"dtype", std::string(dtype_name(to))}});
-}
-
 Attrs reduce_keep(const Ints& axes) {
   return {{"axes", axes}, {"keepdims", int64_t{1}}};
 }
@@ -162,7 +157,7 @@ ValueId max_pool_indices(NodeContext& ctx, ValueId x, const Shape& out_shape) {
     pad_all[d + spatial + 4] = pad_end[d];
   }
   const ValueId padded =
-      ctx.op1("pad", {cast_to(ctx, x, DType::Float32)},
+      ctx.op1("pad", {ctx.cast(x, DType::Float32)},
               {{"pads", pad_all}, {"value", -std::numeric_limits<double>::infinity()}});
   // One candidate per kernel offset (row-major over the kernel, so ties go to the first).
   int64_t offsets = 1;
@@ -270,7 +265,7 @@ void convert_max_unpool(NodeContext& ctx) {
     if (ctx.constant(2) != nullptr) {
       shape_attr.set("shape", ctx.constant_ints(2));
     } else {
-      shape_input["shape"] = cast_to(ctx, ctx.input(2), DType::Int64);
+      shape_input["shape"] = ctx.cast(ctx.input(2), DType::Int64);
     }
   } else {
     const Ints kernel = ctx.required_ints("kernel_shape");
@@ -424,7 +419,7 @@ void convert_batch_norm_training(NodeContext& ctx, const std::vector<ValueId>& p
     const DType dtype = ctx.dtype(ctx.input(input));
     const ValueId kept = ctx.op1("mul", {ctx.input(input), ctx.scalar(momentum, dtype)});
     const ValueId added =
-        ctx.op1("mul", {cast_to(ctx, batch, dtype), ctx.scalar(1.0 - momentum, dtype)});
+        ctx.op1("mul", {ctx.cast(batch, dtype), ctx.scalar(1.0 - momentum, dtype)});
     return ctx.op1("add", {kept, added});
   };
   ctx.set_outputs({y, running(3, mean), running(4, var)});
@@ -436,7 +431,7 @@ void convert_batch_norm(NodeContext& ctx) {
   // From opset 15 the statistics may have another float type than X.
   std::vector<ValueId> params;
   for (size_t i = 1; i <= 4; ++i)
-    params.push_back(cast_to(ctx, ctx.input(i), dtype));
+    params.push_back(ctx.cast(ctx.input(i), dtype));
   const double epsilon = ctx.attr_float("epsilon", 1e-5);
   const bool training = ctx.opset() >= 14 ? ctx.attr_int("training_mode", 0) != 0
                                           : wants_output(ctx, 1) || wants_output(ctx, 2) ||
@@ -495,10 +490,10 @@ void convert_layer_norm(NodeContext& ctx) {
   if (first < 0 || first >= rank) ctx.fail_here(str_cat("axis ", axis, " is out of range for X"));
   const DType dtype = ctx.dtype(x);
   const Standardized s =
-      standardize(ctx, cast_to(ctx, x, DType::Float32), axes_from(first, rank), epsilon);
-  ValueId y = ctx.op1("mul", {cast_to(ctx, s.y, dtype), ctx.input(1)});
+      standardize(ctx, ctx.cast(x, DType::Float32), axes_from(first, rank), epsilon);
+  ValueId y = ctx.op1("mul", {ctx.cast(s.y, dtype), ctx.input(1)});
   if (ctx.has_input(2)) y = ctx.op1("add", {y, ctx.input(2)});
-  ctx.set_outputs({y, cast_to(ctx, s.mean, stash), cast_to(ctx, s.inv_std, stash)});
+  ctx.set_outputs({y, ctx.cast(s.mean, stash), ctx.cast(s.inv_std, stash)});
 }
 
 void convert_group_norm(NodeContext& ctx) {
@@ -514,9 +509,9 @@ void convert_group_norm(NodeContext& ctx) {
   // Opset 18: scale and bias hold one value per group, applied to the grouped [N, G, rest];
   // the statistics in float32 as the engine's norms compute them.
   if (groups <= 0) ctx.fail_here(str_cat("num_groups ", groups, " must be positive"));
-  const ValueId grouped = ctx.op1("reshape", {cast_to(ctx, x, DType::Float32)},
+  const ValueId grouped = ctx.op1("reshape", {ctx.cast(x, DType::Float32)},
                                   {{"shape", Ints{0, groups, -1}}, {"allowzero", int64_t{0}}});
-  const ValueId y = cast_to(ctx, standardize(ctx, grouped, {2}, epsilon).y, ctx.dtype(x));
+  const ValueId y = ctx.cast(standardize(ctx, grouped, {2}, epsilon).y, ctx.dtype(x));
   const Attrs column = {{"shape", Ints{groups, 1}}};
   const ValueId scaled = ctx.op1("mul", {y, ctx.op1("reshape", {ctx.input(1)}, column)});
   const ValueId shifted = ctx.op1("add", {scaled, ctx.op1("reshape", {ctx.input(2)}, column)});
@@ -589,10 +584,10 @@ ValueId hardmax_along(NodeContext& ctx, ValueId x, int64_t axis) {
   }
   // A dynamic axis: mark the maxima, then keep the first, where the running count is one.
   const ValueId is_max = ctx.op1("equal", {x, ctx.op1("max", {x}, reduce_keep({axis}))});
-  const ValueId count = ctx.op1("cumsum", {cast_to(ctx, is_max, DType::Int32)}, {{"axis", axis}});
+  const ValueId count = ctx.op1("cumsum", {ctx.cast(is_max, DType::Int32)}, {{"axis", axis}});
   const ValueId first =
       ctx.op1("logical_and", {is_max, ctx.op1("equal", {count, ctx.scalar(1, DType::Int32)})});
-  return cast_to(ctx, first, dtype);
+  return ctx.cast(first, dtype);
 }
 
 // Before opset 13 these ops see X as 2-D [d0 * ... * d(axis-1), d(axis) * ... * d(n-1)] and
@@ -723,13 +718,13 @@ void quant_range(const NodeContext& ctx, DType dtype, double* lo, double* hi) {
 void convert_dequantize(NodeContext& ctx) {
   const ValueId x = ctx.input(0);
   const ValueId scale = ctx.input(1);
-  ValueId xf = cast_to(ctx, x, DType::Float32);
+  ValueId xf = ctx.cast(x, DType::Float32);
   if (ctx.has_input(2)) {
-    const ValueId zp = cast_to(ctx, quant_param(ctx, ctx.input(2), x), DType::Float32);
+    const ValueId zp = ctx.cast(quant_param(ctx, ctx.input(2), x), DType::Float32);
     xf = ctx.op1("sub", {xf, zp});
   }
-  const ValueId s = cast_to(ctx, quant_param(ctx, scale, x), DType::Float32);
-  ctx.set_outputs({cast_to(ctx, ctx.op1("mul", {xf, s}), ctx.dtype(scale))});
+  const ValueId s = ctx.cast(quant_param(ctx, scale, x), DType::Float32);
+  ctx.set_outputs({ctx.cast(ctx.op1("mul", {xf, s}), ctx.dtype(scale))});
 }
 
 // QuantizeLinear: saturate(round_half_even(x / scale) + zero_point) in the zero point's type
@@ -745,22 +740,22 @@ void convert_quantize(NodeContext& ctx) {
   }
   double lo = 0, hi = 0;
   quant_range(ctx, out, &lo, &hi);
-  const ValueId s = cast_to(ctx, quant_param(ctx, ctx.input(1), x), DType::Float32);
-  ValueId q = ctx.op1("round", {ctx.op1("div", {cast_to(ctx, x, DType::Float32), s})});
+  const ValueId s = ctx.cast(quant_param(ctx, ctx.input(1), x), DType::Float32);
+  ValueId q = ctx.op1("round", {ctx.op1("div", {ctx.cast(x, DType::Float32), s})});
   if (ctx.has_input(2)) {
-    const ValueId zp = cast_to(ctx, quant_param(ctx, ctx.input(2), x), DType::Float32);
+    const ValueId zp = ctx.cast(quant_param(ctx, ctx.input(2), x), DType::Float32);
     q = ctx.op1("add", {q, zp});
   }
   q = ctx.op1("clip", {q}, {{"min", lo}, {"max", hi}});
-  ctx.set_outputs({cast_to(ctx, q, out)});
+  ctx.set_outputs({ctx.cast(q, out)});
 }
 
 // The integer operand of MatMulInteger/QLinearMatMul minus its zero point, in int32 (exact).
 // A 1-D zero point of A is per row ([M] -> [M, 1]); one of B is per column and broadcasts as is.
 ValueId centered_int32(NodeContext& ctx, ValueId v, ValueId zero_point, bool is_a) {
-  const ValueId v32 = cast_to(ctx, v, DType::Int32);
+  const ValueId v32 = ctx.cast(v, DType::Int32);
   if (zero_point == kNoValue) return v32;
-  ValueId zp = cast_to(ctx, zero_point, DType::Int32);
+  ValueId zp = ctx.cast(zero_point, DType::Int32);
   if (is_a && ctx.rank(zero_point) == 1 && ctx.rank(v) >= 2) {
     zp = ctx.op1("unsqueeze", {zp}, {{"axes", Ints{1}}});
   }
@@ -780,9 +775,9 @@ ValueId requantize(NodeContext& ctx, ValueId acc, ValueId multiplier, ValueId ze
   const DType out = ctx.dtype(zero_point);
   double lo = 0, hi = 0;
   quant_range(ctx, out, &lo, &hi);
-  ValueId y = ctx.op1("round", {ctx.op1("mul", {cast_to(ctx, acc, DType::Float32), multiplier})});
-  y = ctx.op1("add", {y, cast_to(ctx, zero_point, DType::Float32)});
-  return cast_to(ctx, ctx.op1("clip", {y}, {{"min", lo}, {"max", hi}}), out);
+  ValueId y = ctx.op1("round", {ctx.op1("mul", {ctx.cast(acc, DType::Float32), multiplier})});
+  y = ctx.op1("add", {y, ctx.cast(zero_point, DType::Float32)});
+  return ctx.cast(ctx.op1("clip", {y}, {{"min", lo}, {"max", hi}}), out);
 }
 
 // QLinearMatMul: the int32 product of the centered operands, rescaled by
@@ -791,19 +786,19 @@ ValueId requantize(NodeContext& ctx, ValueId acc, ValueId multiplier, ValueId ze
 void convert_qlinear_matmul(NodeContext& ctx) {
   const ValueId acc = ctx.op1("matmul", {centered_int32(ctx, ctx.input(0), ctx.input(2), true),
                                          centered_int32(ctx, ctx.input(3), ctx.input(5), false)});
-  ValueId a_scale = cast_to(ctx, ctx.input(1), DType::Float32);
+  ValueId a_scale = ctx.cast(ctx.input(1), DType::Float32);
   if (ctx.rank(a_scale) == 1 && ctx.rank(ctx.input(0)) >= 2) {
     a_scale = ctx.op1("unsqueeze", {a_scale}, {{"axes", Ints{1}}});
   }
   const ValueId multiplier =
-      ctx.op1("div", {ctx.op1("mul", {a_scale, cast_to(ctx, ctx.input(4), DType::Float32)}),
-                      cast_to(ctx, ctx.input(6), DType::Float32)});
+      ctx.op1("div", {ctx.op1("mul", {a_scale, ctx.cast(ctx.input(4), DType::Float32)}),
+                      ctx.cast(ctx.input(6), DType::Float32)});
   ctx.set_outputs({requantize(ctx, acc, multiplier, ctx.input(7))});
 }
 
 // DynamicQuantizeLinear: uint8 quantization over the range of x widened to include 0.
 void convert_dynamic_quantize(NodeContext& ctx) {
-  const ValueId x = cast_to(ctx, ctx.input(0), DType::Float32);
+  const ValueId x = ctx.cast(ctx.input(0), DType::Float32);
   const ValueId zero = ctx.scalar(0, DType::Float32);
   const ValueId lo = ctx.op1("minimum", {ctx.op1("min", {x}), zero});
   const ValueId hi = ctx.op1("maximum", {ctx.op1("max", {x}), zero});
@@ -813,7 +808,7 @@ void convert_dynamic_quantize(NodeContext& ctx) {
       "clip", {ctx.op1("round", {ctx.op1("neg", {ctx.op1("div", {lo, scale})})})}, byte_range);
   const ValueId q = ctx.op1(
       "clip", {ctx.op1("add", {ctx.op1("round", {ctx.op1("div", {x, scale})}), zp})}, byte_range);
-  ctx.set_outputs({cast_to(ctx, q, DType::UInt8), scale, cast_to(ctx, zp, DType::UInt8)});
+  ctx.set_outputs({ctx.cast(q, DType::UInt8), scale, ctx.cast(zp, DType::UInt8)});
 }
 
 // [M] per-output-channel values shaped [M, 1, ...] for an output of rank `rank`; others as they
@@ -839,9 +834,8 @@ ValueId exact_integer_conv(NodeContext& ctx, ValueId x32, ValueId w32, const Att
     products *= w_shape[d];
   const auto conv = [&](ValueId x, ValueId w) {
     const ValueId y = ctx.op1(
-        "conv", {cast_to(ctx, x, DType::Float32), cast_to(ctx, w, DType::Float32), kNoValue},
-        attrs);
-    return cast_to(ctx, y, DType::Int32);
+        "conv", {ctx.cast(x, DType::Float32), ctx.cast(w, DType::Float32), kNoValue}, attrs);
+    return ctx.cast(y, DType::Int32);
   };
   if (products * 255 * 255 < (int64_t{1} << 24)) return conv(x32, w32);
   if (products > 65536) {
@@ -866,9 +860,9 @@ ValueId exact_integer_conv(NodeContext& ctx, ValueId x32, ValueId w32, const Att
 void convert_conv_integer(NodeContext& ctx) {
   const ValueId x = centered_int32(ctx, ctx.input(0), ctx.optional_input(2), false);
   const int64_t w_rank = known_rank(ctx, ctx.input(1), "w");
-  ValueId w = cast_to(ctx, ctx.input(1), DType::Int32);
+  ValueId w = ctx.cast(ctx.input(1), DType::Int32);
   if (ctx.has_input(3)) {
-    const ValueId zp = cast_to(ctx, ctx.input(3), DType::Int32);
+    const ValueId zp = ctx.cast(ctx.input(3), DType::Int32);
     w = ctx.op1("sub", {w, per_output_channel(ctx, zp, w_rank + 1)});
   }
   ctx.set_outputs({exact_integer_conv(ctx, x, w, conv_attrs(ctx))});
@@ -879,19 +873,17 @@ void convert_conv_integer(NodeContext& ctx) {
 void convert_qlinear_conv(NodeContext& ctx) {
   const ValueId x = centered_int32(ctx, ctx.input(0), ctx.input(2), false);
   const int64_t w_rank = known_rank(ctx, ctx.input(3), "w");
-  const ValueId w_zp =
-      per_output_channel(ctx, cast_to(ctx, ctx.input(5), DType::Int32), w_rank + 1);
-  const ValueId w = ctx.op1("sub", {cast_to(ctx, ctx.input(3), DType::Int32), w_zp});
+  const ValueId w_zp = per_output_channel(ctx, ctx.cast(ctx.input(5), DType::Int32), w_rank + 1);
+  const ValueId w = ctx.op1("sub", {ctx.cast(ctx.input(3), DType::Int32), w_zp});
   ValueId acc = exact_integer_conv(ctx, x, w, conv_attrs(ctx));
   if (ctx.has_input(8)) {
     acc = ctx.op1("add",
-                  {acc, per_output_channel(ctx, cast_to(ctx, ctx.input(8), DType::Int32), w_rank)});
+                  {acc, per_output_channel(ctx, ctx.cast(ctx.input(8), DType::Int32), w_rank)});
   }
-  const ValueId w_scale =
-      per_output_channel(ctx, cast_to(ctx, ctx.input(4), DType::Float32), w_rank);
+  const ValueId w_scale = per_output_channel(ctx, ctx.cast(ctx.input(4), DType::Float32), w_rank);
   const ValueId multiplier =
-      ctx.op1("div", {ctx.op1("mul", {cast_to(ctx, ctx.input(1), DType::Float32), w_scale}),
-                      cast_to(ctx, ctx.input(6), DType::Float32)});
+      ctx.op1("div", {ctx.op1("mul", {ctx.cast(ctx.input(1), DType::Float32), w_scale}),
+                      ctx.cast(ctx.input(6), DType::Float32)});
   ctx.set_outputs({requantize(ctx, acc, multiplier, ctx.input(7))});
 }
 

@@ -17,11 +17,6 @@ using graph::kNoValue;
 
 constexpr double kPi = 3.14159265358979323846;
 
-ValueId cast_to(NodeContext& ctx, ValueId v, DType to) {
-  if (ctx.dtype(v) == to) return v;
-  return ctx.op1("cast", {v}, {{"dtype", std::string(dtype_name(to))}});
-}
-
 // A scalar input that sizes the output, which must therefore be known when the model loads.
 int64_t constant_scalar(const NodeContext& ctx, size_t input, const std::string& what) {
   const Ints values = ctx.constant_ints(input);
@@ -53,7 +48,7 @@ void convert_window(NodeContext& ctx, double a0, double a1, double a2) {
   const ValueId n =
       ctx.op1("arange", {}, {{"start", 0.0}, {"delta", 1.0}, {"dtype", std::string("float32")}},
               {{"limit", size}});
-  ValueId period = cast_to(ctx, size, f32);
+  ValueId period = ctx.cast(size, f32);
   if (!periodic) period = ctx.op1("sub", {period, ctx.scalar(1, f32)});
   const ValueId angle = ctx.op1("div", {ctx.op1("mul", {n, ctx.scalar(2 * kPi, f32)}), period});
   ValueId y = ctx.op1(
@@ -278,11 +273,11 @@ void convert_stft(NodeContext& ctx) {
   }
   const bool onesided = ctx.attr_int("onesided", 1) != 0;
   const ValueId length = frame_length >= 0 ? ctx.scalar(static_cast<double>(frame_length), i64)
-                                           : cast_to(ctx, ctx.input(3), i64);
+                                           : ctx.cast(ctx.input(3), i64);
 
   // Frame f holds samples f * step + n, n < frame_length, for the (length - frame_length) /
   // step + 1 frames: one gather of [frames, frame_length] positions.
-  const ValueId step = cast_to(ctx, ctx.input(1), i64);
+  const ValueId step = ctx.cast(ctx.input(1), i64);
   const ValueId frames = ctx.op1(
       "add",
       {ctx.op1(
@@ -300,7 +295,7 @@ void convert_stft(NodeContext& ctx) {
   auto frame = [&](ValueId v) {
     const ValueId framed = ctx.op1("gather", {v, index}, {{"axis", int64_t{1}}});
     if (window == kNoValue) return framed;
-    return ctx.op1("mul", {framed, cast_to(ctx, window, dtype)});
+    return ctx.op1("mul", {framed, ctx.cast(window, dtype)});
   };
   re = frame(re);
   if (im != kNoValue) im = frame(im);

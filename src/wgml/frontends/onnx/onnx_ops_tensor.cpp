@@ -83,11 +83,6 @@ ValueId int64_vector(NodeContext& ctx, const Ints& values) {
   return int64_values(ctx, values, {static_cast<int64_t>(values.size())});
 }
 
-ValueId cast_to(NodeContext& ctx, ValueId v, DType dtype) {
-  if (ctx.dtype(v) == dtype) return v;
-  return ctx.op1("cast", {v}, {{"dtype", dtype_attr(dtype)}});
-}
-
 // Dim `axis` of v as a [1] int64 value (a constant when static, Host shape arithmetic otherwise).
 ValueId dim_value(NodeContext& ctx, ValueId v, int64_t axis) {
   return ctx.shape_of(v, axis, axis + 1);
@@ -335,7 +330,7 @@ void convert_split(NodeContext& ctx) {
       return;
     }
     // Sizes known at run time only: one slice per output between running sums of the sizes.
-    const ValueId sizes = cast_to(ctx, *sizes_input, DType::Int64);
+    const ValueId sizes = ctx.cast(*sizes_input, DType::Int64);
     const ValueId ends = ctx.op1("cumsum", {sizes}, {{"axis", int64_t{0}}});
     const ValueId starts =
         ctx.op1("cumsum", {sizes}, {{"axis", int64_t{0}}, {"exclusive", int64_t{1}}});
@@ -429,7 +424,7 @@ void convert_gather_elements(NodeContext& ctx) {
 // otherwise.
 void gather_nd_rows(NodeContext& ctx, ValueId data, ValueId indices_in, int64_t k) {
   const ValueId dims = ctx.shape_of(data, 0, k);
-  const ValueId indices = wrap_negative(ctx, cast_to(ctx, indices_in, DType::Int64), dims);
+  const ValueId indices = wrap_negative(ctx, ctx.cast(indices_in, DType::Int64), dims);
   auto component = [&](ValueId v, int64_t j) {
     return ctx.op1("gather", {v, int64_values(ctx, {j}, {})}, {{"axis", int64_t{-1}}});
   };
@@ -443,7 +438,7 @@ void gather_nd_rows(NodeContext& ctx, ValueId data, ValueId indices_in, int64_t 
       ctx.op1("logical_or", {ctx.op1("less", {indices, ctx.scalar(0, DType::Int64)}),
                              ctx.op1("greater_equal", {indices, dims})});
   const ValueId any_outside =
-      ctx.op1("greater", {ctx.op1("sum", {cast_to(ctx, outside, DType::Int32)},
+      ctx.op1("greater", {ctx.op1("sum", {ctx.cast(outside, DType::Int32)},
                                   {{"axes", Ints{-1}}, {"keepdims", int64_t{0}}}),
                           ctx.scalar(0, DType::Int32)});
   const ValueId rows_total = ctx.op1("prod", {dims}, {{"axes", Ints{0}}, {"keepdims", int64_t{0}}});
@@ -499,7 +494,7 @@ void convert_gather_nd(NodeContext& ctx) {
     batch *= data_shape[static_cast<size_t>(d)];
 
   const ValueId indices =
-      wrap_negative(ctx, cast_to(ctx, indices_in, DType::Int64), int64_vector(ctx, dims));
+      wrap_negative(ctx, ctx.cast(indices_in, DType::Int64), int64_vector(ctx, dims));
   ValueId rows = ctx.op1("sum", {ctx.op1("mul", {indices, int64_vector(ctx, strides)})},
                          {{"axes", Ints{-1}}, {"keepdims", int64_t{0}}});
   if (b > 0) {
@@ -545,7 +540,7 @@ void convert_scatter_elements(NodeContext& ctx) {
   for (int64_t d = 0; d < rank; ++d) {
     if (d == axis) {
       const ValueId idx =
-          wrap_negative(ctx, cast_to(ctx, indices_in, DType::Int64), dim_value(ctx, data, axis));
+          wrap_negative(ctx, ctx.cast(indices_in, DType::Int64), dim_value(ctx, data, axis));
       components.push_back(ctx.op1("unsqueeze", {idx}, {{"axes", Ints{-1}}}));
       continue;
     }
@@ -669,13 +664,13 @@ void convert_eye_like(NodeContext& ctx) {
   const ValueId cols = ctx.op1("unsqueeze", {index_range(ctx, x, 1)}, {{"axes", Ints{0}}});
   const ValueId diagonal = ctx.op1(
       "equal", {ctx.op1("sub", {cols, rows}), ctx.scalar(static_cast<double>(k), DType::Int64)});
-  ctx.set_outputs({cast_to(ctx, diagonal, dtype)});
+  ctx.set_outputs({ctx.cast(diagonal, dtype)});
 }
 
 // OneHot: off_value everywhere and on_value where the (possibly negative) index hits.
 void convert_one_hot(NodeContext& ctx) {
   ValueId indices = ctx.input(0);
-  if (!is_integral(ctx.dtype(indices))) indices = cast_to(ctx, indices, DType::Int64);
+  if (!is_integral(ctx.dtype(indices))) indices = ctx.cast(indices, DType::Int64);
   const ValueId values = ctx.input(2);
   AttrInputs dynamic{{"depth", ctx.input(1)}};
   const ValueId hot =
@@ -935,8 +930,8 @@ void convert_reverse_sequence(NodeContext& ctx) {
     ctx.fail_here(str_cat("time_axis ", time_axis, " and batch_axis ", batch_axis,
                           " must be 0 and 1 in some order, on an input of rank >= 2"));
   const ValueId time = ctx.op1("unsqueeze", {index_range(ctx, x, time_axis)}, {{"axes", Ints{1}}});
-  const ValueId lengths = ctx.op1("unsqueeze", {cast_to(ctx, ctx.input(1), DType::Int64)},
-                                  {{"axes", Ints{0}}});  // [1, B]
+  const ValueId lengths =
+      ctx.op1("unsqueeze", {ctx.cast(ctx.input(1), DType::Int64)}, {{"axes", Ints{0}}});  // [1, B]
   const ValueId reversed =
       ctx.op1("sub", {ctx.op1("sub", {lengths, ctx.scalar(1, DType::Int64)}), time});
   ValueId source = ctx.op1("where", {ctx.op1("less", {time, lengths}), reversed, time});  // [T, B]
