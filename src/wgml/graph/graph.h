@@ -49,8 +49,8 @@ struct Value {
 // "numel" = 1 for the element count.
 inline constexpr const char* kShapeOp = "shape";
 
-// The graph-level step behind ops whose output size depends on data (ONNX NonZero, Compress, and
-// later Unique or NonMaxSuppression): the op computes its result at an upper bound together with
+// The graph-level step behind ops whose output size depends on data (ONNX NonZero, Compress,
+// Unique, NonMaxSuppression): the op computes its result at an upper bound together with
 // a count, a 1-element integer value; `narrow` keeps the first `count` entries of axis 0 of its
 // first input. The executor reads the count when the node runs (one read back from the device,
 // as ONNX Runtime's WebGPU backend does for NonZero) and slices, without a copy. Shape inference
@@ -75,7 +75,7 @@ inline constexpr const char* kIfOp = "if";
 struct Graph;
 
 struct Node {
-  std::string op;  // an op-table name, kShapeOp or kNarrowOp
+  std::string op;  // an op-table name, or kShapeOp, kNarrowOp, kLoopOp, kIfOp
   Attrs attrs;
   // Attributes whose value another value of the graph computes at run time (ONNX Reshape's shape
   // input, Slice's starts, TopK's k, ...): read from that Host value before the op runs.

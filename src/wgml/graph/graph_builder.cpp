@@ -360,11 +360,6 @@ std::string GraphBuilder::fresh_symbol(const std::string& prefix) {
   return symbol;
 }
 
-bool GraphBuilder::has_symbol(const std::string& name) const {
-  return std::find(probes_->symbols.begin(), probes_->symbols.end(), name) !=
-         probes_->symbols.end();
-}
-
 std::vector<ValueId> GraphBuilder::add_typed(Node node, const std::vector<OutputType>& types,
                                              const std::string& prefix) {
   const int producer = static_cast<int>(graph_.nodes.size());

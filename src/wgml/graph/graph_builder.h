@@ -43,7 +43,6 @@ class GraphBuilder {
                                  const std::string& prefix);
   // A symbol no value has used yet: prefix_1, prefix_2, ...
   std::string fresh_symbol(const std::string& prefix);
-  bool has_symbol(const std::string& name) const;
   void set_outputs(const std::vector<ValueId>& outputs, const std::vector<std::string>& names);
   void rename(ValueId id, const std::string& name);
 

@@ -22,11 +22,16 @@ Tensor move_to(const Tensor& t, Device& device) {
   return Tensor::from_bytes(bytes.data(), t.shape(), t.dtype(), device);
 }
 
+// An integer or bool scalar read on the host (a float, whose NaN has no integer value, is refused).
+int64_t read_int(const Tensor& t, const std::string& what) {
+  WGML_CHECK(t.numel() == 1 && !is_floating(t.dtype()), what, " must be one integer or bool, got ",
+             t.dtype(), " ", t.shape());
+  return t.to_vector<int64_t>()[0];
+}
+
 // graph::kNarrowOp: the first `count` entries of axis 0 of `whole`, a view.
 Tensor narrow_to_count(const Tensor& whole, const Tensor& count, EagerRuntime& runtime) {
-  WGML_CHECK(count.numel() == 1 && !is_floating(count.dtype()),
-             "narrow: the count must be one integer, got ", count.dtype(), " ", count.shape());
-  const int64_t n = count.to_vector<int64_t>()[0];
+  const int64_t n = read_int(count, "narrow: the count");
   WGML_CHECK(whole.rank() >= 1 && n >= 0 && n <= whole.shape()[0], "narrow: count ", n,
              " does not fit axis 0 of ", whole.shape());
   return runtime.call1("slice", {whole},
@@ -120,30 +125,12 @@ int64_t max_loop_iterations = int64_t{1} << 20;
 thread_local int loop_depth = 0;
 thread_local int64_t loop_iterations = 0;
 
-// An integer or bool scalar read on the host (a float, whose NaN has no integer value, is refused).
-int64_t read_int(const Tensor& t, const std::string& what) {
-  WGML_CHECK(t.numel() == 1 && !is_floating(t.dtype()), "loop: ", what,
-             " must be one integer or bool, got ", t.dtype(), " ", t.shape());
-  return t.to_vector<int64_t>()[0];
-}
-
-// Joins same-shaped tensors on a new axis 0, a few at a time (a shader binds only a handful of
-// buffers).
+// Joins same-shaped tensors on a new axis 0 (one concat: its kernels group the inputs by the
+// adapter's binding limit themselves).
 Tensor stack(std::vector<Tensor> parts, EagerRuntime& runtime) {
   for (Tensor& p : parts)
     p = runtime.call1("unsqueeze", {p}, {{"axes", Ints{0}}});
-  while (parts.size() > 1) {
-    std::vector<Tensor> joined;
-    for (size_t i = 0; i < parts.size(); i += 8) {
-      const size_t end = std::min(parts.size(), i + 8);
-      std::vector<Tensor> group(parts.begin() + static_cast<std::ptrdiff_t>(i),
-                                parts.begin() + static_cast<std::ptrdiff_t>(end));
-      joined.push_back(group.size() == 1 ? group[0]
-                                         : runtime.call1("concat", group, {{"axis", int64_t{0}}}));
-    }
-    parts = std::move(joined);
-  }
-  return parts.at(0);
+  return parts.size() == 1 ? parts[0] : runtime.call1("concat", parts, {{"axis", int64_t{0}}});
 }
 
 }  // namespace
@@ -161,7 +148,7 @@ GraphExecutor& GraphExecutor::body_executor(size_t n, size_t which) {
 // graph::kIfOp: the condition is read on the host and only the chosen graph runs.
 std::vector<Tensor> GraphExecutor::run_if(size_t n, std::vector<Tensor>& values) {
   const graph::Node& node = graph_.nodes[n];
-  const bool taken = read_int(fetch(node.inputs.at(0), true, values), "the condition") != 0;
+  const bool taken = read_int(fetch(node.inputs.at(0), true, values), "if: the condition") != 0;
   const auto then_inputs = static_cast<size_t>(node.attrs.i("then_inputs"));
   const size_t first = taken ? 1 : 1 + then_inputs;
   const size_t last = taken ? 1 + then_inputs : node.inputs.size();
@@ -181,10 +168,10 @@ std::vector<Tensor> GraphExecutor::run_loop(size_t n, std::vector<Tensor>& value
   const auto carried_count = static_cast<size_t>(node.attrs.i("carried"));
   int64_t trips = std::numeric_limits<int64_t>::max();
   if (node.inputs[0] != graph::kNoValue)
-    trips = read_int(fetch(node.inputs[0], true, values), "the trip count M");
+    trips = read_int(fetch(node.inputs[0], true, values), "loop: the trip count M");
   bool cond = true;
   if (node.inputs[1] != graph::kNoValue)
-    cond = read_int(fetch(node.inputs[1], true, values), "the condition") != 0;
+    cond = read_int(fetch(node.inputs[1], true, values), "loop: the condition") != 0;
   std::vector<Tensor> carried, captured;
   for (size_t j = 0; j < carried_count; ++j)
     carried.push_back(fetch(node.inputs[2 + j], false, values));
@@ -207,7 +194,7 @@ std::vector<Tensor> GraphExecutor::run_loop(size_t n, std::vector<Tensor>& value
     inputs.insert(inputs.end(), carried.begin(), carried.end());
     inputs.insert(inputs.end(), captured.begin(), captured.end());
     std::vector<Tensor> outs = exec->run(inputs);
-    if (!passes_cond) cond = read_int(outs[0], "the body's condition") != 0;
+    if (!passes_cond) cond = read_int(outs[0], "loop: the body's condition") != 0;
     for (size_t j = 0; j < carried_count; ++j)
       carried[j] = outs[1 + j];
     for (size_t k = 0; k < scans; ++k) {
