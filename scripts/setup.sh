@@ -45,11 +45,17 @@ if ! command -v npm >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends npm >/dev/null
 fi
 
-# Dawn, the WebGPU implementation, from npm (version pinned in package.json/package-lock.json).
+# npm packages (versions pinned in package.json/package-lock.json): Dawn, the WebGPU
+# implementation, and onnxruntime-node, the reference of tests/realworld. onnxruntime-node's
+# postinstall would download CUDA/TensorRT libraries; ONNXRUNTIME_NODE_INSTALL=skip skips it (the
+# CPU library for linux-x64 is inside the package).
 cd "$(dirname "$0")/.."
 DAWN_PACKAGE=node_modules/bun-webgpu-linux-x64
+ORT_PACKAGE=node_modules/onnxruntime-node
 if ! grep -q '"version": "0.1.7"' "$DAWN_PACKAGE/package.json" 2>/dev/null ||
-   [ ! -f "$DAWN_PACKAGE/libwebgpu_wrapper.so" ]; then
-  echo "setup: installing Dawn (npm bun-webgpu-linux-x64@0.1.7)"
+   [ ! -f "$DAWN_PACKAGE/libwebgpu_wrapper.so" ] ||
+   ! grep -q '"version": "1.30.0"' "$ORT_PACKAGE/package.json" 2>/dev/null; then
+  echo "setup: installing npm packages (bun-webgpu-linux-x64@0.1.7, onnxruntime-node@1.30.0)"
+  export ONNXRUNTIME_NODE_INSTALL=skip
   npm ci --no-audit --no-fund --loglevel=error >/dev/null
 fi

@@ -14,7 +14,7 @@ namespace {
 
 std::string value_type(const graph::Graph& graph, graph::ValueId id) {
   const graph::Value& v = graph.value(id);
-  if (!v.type_known) return "(type not inferred)";
+  if (!v.shape_known) return str_cat(v.dtype, " (shape not inferred)");
   return str_cat(v.dtype, " ", graph::sym_shape_str(v.shape));
 }
 
@@ -59,7 +59,7 @@ int info_command(const std::vector<std::string>& args) {
     std::cout << "  " << graph.output_names.at(i) << ": " << value_type(graph, graph.outputs[i])
               << "\n";
   if (!graph.inference_note.empty())
-    std::cout << "shape inference stopped early: " << graph.inference_note << "\n";
+    std::cout << "some shapes not inferred: " << graph.inference_note << "\n";
 
   int onnx_nodes = 0;
   for (const auto& [op, count] : model.op_histogram)

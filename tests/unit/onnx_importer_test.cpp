@@ -97,7 +97,7 @@ TEST(OnnxImporter, SymbolicShapesFollowTheBatch) {
   const graph::Graph& g = imported.graph;
   ASSERT_EQ(g.outputs.size(), 1u);
   const graph::Value& z = g.value(g.outputs[0]);
-  EXPECT_TRUE(z.type_known);
+  EXPECT_TRUE(z.shape_known);
   EXPECT_EQ(graph::sym_shape_str(z.shape), "[batch, 12]");
   EXPECT_TRUE(g.inference_note.empty()) << g.inference_note;
   // The shape chain runs on the CPU at run time; the arithmetic on the data does not.

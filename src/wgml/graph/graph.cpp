@@ -7,6 +7,17 @@
 
 namespace wgml::graph {
 
+SymExpr dim_expr(const SymDim& dim) {
+  if (dim.is_static()) return SymExpr::constant(dim.value);
+  if (!dim.expr.is_constant()) return dim.expr;
+  return SymExpr::symbol(dim.symbol);
+}
+
+SymDim sym_dim(const SymExpr& expr) {
+  if (expr.is_constant()) return {expr.constant_value(), "", {}};
+  return {-1, expr.str(), expr};
+}
+
 std::string sym_shape_str(const SymShape& shape) {
   std::string out = "[";
   for (size_t i = 0; i < shape.size(); ++i) {

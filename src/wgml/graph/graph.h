@@ -11,19 +11,28 @@
 
 #include "wgml/core/attrs.h"
 #include "wgml/core/tensor.h"
+#include "wgml/graph/sym_expr.h"
 
 namespace wgml::graph {
 
 using ValueId = int32_t;
 constexpr ValueId kNoValue = -1;  // an omitted optional input
 
-// One dimension of a shape known at load time: a number, or a symbol such as "batch" or
-// "4*batch" (dims that depend on the model's dynamic input dims), or "?" when not derivable.
+// One dimension of a shape known at load time: a number, or an expression over the model's
+// symbols such as "batch", "4*batch" or "floor((h + 31)/32)" (see sym_expr.h). Front ends may
+// give just a symbol's name (or "?" for a fresh symbol); the GraphBuilder fills in `expr`.
 struct SymDim {
+  SymDim() = default;
+  SymDim(int64_t v, std::string s, SymExpr e = {})
+      : value(v), symbol(std::move(s)), expr(std::move(e)) {}
   int64_t value = -1;  // >= 0 when static
-  std::string symbol;  // non-empty when dynamic
+  std::string symbol;  // when dynamic: the expression's canonical string
+  SymExpr expr;        // when dynamic (a non-constant expression)
   bool is_static() const { return value >= 0; }
 };
+// The dim as an expression: its value, its `expr`, or the symbol it names.
+SymExpr dim_expr(const SymDim& dim);
+SymDim sym_dim(const SymExpr& expr);  // static when `expr` is a constant
 using SymShape = std::vector<SymDim>;
 std::string sym_shape_str(const SymShape& shape);  // "[batch, 3, 224, 224]"
 
@@ -37,8 +46,8 @@ enum class Placement : uint8_t {
 struct Value {
   std::string name;
   Placement placement = Placement::Device;
-  bool type_known = false;  // dtype and shape inferred (see GraphBuilder)
-  DType dtype = DType::Float32;
+  DType dtype = DType::Float32;  // always known: element types never depend on sizes
+  bool shape_known = false;      // rank and (symbolic) dims inferred (see GraphBuilder)
   SymShape shape;
   Tensor constant;    // Placement::Constant only
   int producer = -1;  // index of the producing node; -1 for inputs and constants
@@ -101,7 +110,7 @@ struct Graph {
   std::vector<InputSpec> inputs;
   std::vector<ValueId> outputs;
   std::vector<std::string> output_names;
-  // Why shape inference stopped early, if it did ("" when every value's type is known).
+  // Why some value's shape could not be inferred, if one could not ("" when all were).
   std::string inference_note;
 
   const Value& value(ValueId id) const { return values.at(static_cast<size_t>(id)); }

@@ -5,10 +5,10 @@
 //   folding, so the Shape/Gather/Concat chains exporters emit disappear when shapes are static);
 // - all inputs constant or Host and its outputs small: a Host node (shape arithmetic on the CPU);
 // - otherwise a Device node.
-// Shape inference runs the engine's own shape rules twice on storage-less "meta" tensors, with
-// every dynamic input dim bound to a different probe size each time; dims that agree are static,
-// the others are named after the symbols they follow ("batch", "4*batch") or "?". One set of
-// shape rules thus serves inference and execution.
+// Every output's dtype comes from the op table's dtype rules, independent of sizes; its shape
+// from symbolic shape inference (shape_inference.h): dims are expressions over the model's
+// symbols ("batch", "4*batch", "floor((h + 31)/32)"), computed with the engine's own shape
+// rules, so one set of rules serves inference and execution.
 #pragma once
 
 #include <memory>
@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "wgml/graph/graph.h"
+#include "wgml/graph/shape_inference.h"
 
 namespace wgml::graph {
 
@@ -33,7 +34,8 @@ class GraphBuilder {
                            Attrs attrs = {}, std::map<std::string, ValueId> attr_inputs = {},
                            const std::string& source = "");
   // A node whose outputs' types the caller works out (control flow): each output is given its
-  // dtype and symbolic shape, or left unknown. Dims named "?" become fresh symbols `prefix_k`.
+  // dtype and symbolic shape, or its shape left unknown. Dims named "?" become fresh symbols
+  // `prefix_k`.
   struct OutputType {
     bool known = false;
     DType dtype = DType::Float32;
@@ -50,13 +52,13 @@ class GraphBuilder {
   const Tensor* constant_of(ValueId id) const;  // nullptr unless Placement::Constant
 
  private:
-  struct Probes;
   // Whether folding `op` over constant inputs would make results far larger than the inputs.
   bool folds_large(const std::string& op, const std::vector<ValueId>& inputs, const Attrs& attrs);
+  std::vector<DType> output_dtypes(const Node& node) const;
   // kNarrowOp: a slice when the count is known now, else a node whose axis 0 gets a new symbol.
   ValueId narrow(ValueId v, ValueId count, const Attrs& attrs, const std::string& source);
   Graph& graph_;
-  std::unique_ptr<Probes> probes_;
+  std::unique_ptr<ShapeInference> inference_;
 };
 
 }  // namespace wgml::graph

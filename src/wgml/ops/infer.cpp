@@ -25,6 +25,31 @@ std::vector<int> reduce_axes(const OpCall& call, size_t rank) {
   return normalize_axes(call.attrs.ints("axes"), rank, call.name());
 }
 
+std::vector<DType> infer_dtypes(const OpCall& call, const std::vector<DType>& inputs) {
+  const OpDef& op = *call.op;
+  if (op.dtypes) return op.dtypes(call, inputs);
+  auto input = [&](size_t i) {
+    WGML_CHECK(i < inputs.size(), op.name, ": no input ", i, " to take the output dtype from");
+    return inputs[i];
+  };
+  switch (op.kind) {
+    case OpKind::Elementwise:
+      return {op.bool_output ? DType::Bool : input(static_cast<size_t>(op.dtype_from_input))};
+    case OpKind::Reduce:
+      return {op.reduce.arg ? DType::Int64 : input(0)};
+    case OpKind::View:
+      if (call.attrs.has("sizes"))  // split: one view per size
+        return std::vector<DType>(call.attrs.ints("sizes").size(), input(0));
+      return {input(0)};
+    case OpKind::Kernel:
+    case OpKind::Composite:
+      // Generators and casts name their dtype; everything else keeps its first input's.
+      if (call.attrs.has("dtype")) return {dtype_from_name(call.attrs.s("dtype"))};
+      return {input(0)};
+  }
+  return {input(0)};
+}
+
 std::vector<TensorDesc> infer_reduce(const OpCall& call, const std::vector<Tensor>& inputs) {
   const Tensor& x = inputs[0];
   const std::vector<int> axes = reduce_axes(call, x.rank());

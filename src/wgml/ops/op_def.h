@@ -78,6 +78,9 @@ struct ReduceSpec {
 };
 
 using InferFn = std::function<std::vector<TensorDesc>(const OpCall&, const std::vector<Tensor>&)>;
+// The output dtypes from the input dtypes alone: element types never depend on sizes, so the
+// graph builder knows every value's type even where a shape cannot be inferred.
+using DTypeFn = std::function<std::vector<DType>(const OpCall&, const std::vector<DType>&)>;
 using DecomposeFn =
     std::function<std::vector<Tensor>(OpBuilder&, const OpCall&, const std::vector<Tensor>&)>;
 
@@ -98,6 +101,7 @@ struct OpDef {
 
   ReduceSpec reduce;      // Reduce
   InferFn infer;          // Kernel: output shapes and dtypes
+  DTypeFn dtypes;         // set where the outputs are not one value of input 0's dtype
   DecomposeFn decompose;  // View and Composite
 
   const InputSpec& input_spec(size_t i) const;

@@ -95,6 +95,11 @@ OpDefBuilder& OpDefBuilder::predicate() {
   return *this;
 }
 
+OpDefBuilder& OpDefBuilder::dtypes(DTypeFn fn) {
+  def_.dtypes = std::move(fn);
+  return *this;
+}
+
 // --- table ---------------------------------------------------------------------------------
 
 static int count_inputs(const expr::Node& node) {

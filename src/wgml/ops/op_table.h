@@ -21,7 +21,8 @@ class OpDefBuilder {
   OpDefBuilder& infer(InferFn fn);
   OpDefBuilder& decompose(DecomposeFn fn);
   OpDefBuilder& output_dtype_from(int input);
-  OpDefBuilder& predicate();  // output dtype is bool
+  OpDefBuilder& predicate();         // output dtype is bool
+  OpDefBuilder& dtypes(DTypeFn fn);  // output dtypes other than one of input 0's
   OpDef& def() { return def_; }
 
  private:

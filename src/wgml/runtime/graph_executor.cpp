@@ -350,7 +350,7 @@ std::vector<std::string> unsupported_on(const graph::Graph& graph, Device& devic
         continue;
       }
       const graph::Value& value = graph.value(v);
-      known = known && value.type_known;
+      known = known && value.shape_known;
       Shape shape;
       for (const graph::SymDim& d : value.shape)
         shape.push_back(d.is_static() ? d.value : 1);

@@ -72,20 +72,17 @@ Floats NodeContext::constant_floats(size_t i) const {
 }
 
 DType NodeContext::dtype(ValueId v) const {
-  const graph::Value& value = builder_.value(v);
-  if (!value.type_known)
-    fail_here("the dtype of '" + value.name + "' is not known when the model loads");
-  return value.dtype;
+  return builder_.value(v).dtype;  // always known: types never wait for shapes
 }
 
 int64_t NodeContext::rank(ValueId v) const {
   const graph::Value& value = builder_.value(v);
-  return value.type_known ? static_cast<int64_t>(value.shape.size()) : -1;
+  return value.shape_known ? static_cast<int64_t>(value.shape.size()) : -1;
 }
 
 const graph::SymShape* NodeContext::shape(ValueId v) const {
   const graph::Value& value = builder_.value(v);
-  return value.type_known ? &value.shape : nullptr;
+  return value.shape_known ? &value.shape : nullptr;
 }
 
 bool NodeContext::has_attr(const std::string& name) const {

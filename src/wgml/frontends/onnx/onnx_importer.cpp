@@ -279,7 +279,7 @@ struct Importer {
         continue;
       }
       const graph::Value& v = builder.value(it->second);
-      scope[name] = inner.input(name, v.dtype, v.type_known, v.shape);
+      scope[name] = inner.input(name, v.dtype, v.shape_known, v.shape);
       body.captured.push_back(it->second);
     }
     Importer nested{inner, opset, base_dir, label, {}, 0, 0};

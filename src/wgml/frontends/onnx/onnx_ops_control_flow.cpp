@@ -39,11 +39,11 @@ using BodyType = NodeContext::BodyType;
 
 BodyType type_of(NodeContext& ctx, ValueId v) {
   const graph::Value& value = ctx.builder().value(v);
-  return {value.type_known, value.dtype, value.shape};
+  return {value.shape_known, value.dtype, value.shape};
 }
 BodyType output_type(const NodeContext::ImportedBody& b, size_t k) {
   const graph::Value& v = b.graph->value(b.graph->outputs.at(k));
-  return {v.type_known, v.dtype, v.shape};
+  return {v.shape_known, v.dtype, v.shape};
 }
 
 // A body's type in the enclosing graph: symbols that entered the body from the enclosing graph
@@ -51,14 +51,19 @@ BodyType output_type(const NodeContext::ImportedBody& b, size_t k) {
 graph::GraphBuilder::OutputType enclosing(const BodyType& t, const std::set<std::string>& shared) {
   graph::GraphBuilder::OutputType o{t.known, t.dtype, t.shape};
   for (graph::SymDim& d : o.shape) {
-    if (!d.is_static() && !shared.count(d.symbol)) d.symbol = "?";
+    if (d.is_static()) continue;
+    std::set<std::string> names;
+    graph::dim_expr(d).collect_symbols(names);
+    for (const std::string& name : names) {
+      if (!shared.count(name)) d = {-1, "?", {}};
+    }
   }
   return o;
 }
 
 void add_symbols(const graph::SymShape& shape, std::set<std::string>& out) {
   for (const graph::SymDim& d : shape) {
-    if (!d.is_static()) out.insert(d.symbol);
+    if (!d.is_static()) graph::dim_expr(d).collect_symbols(out);
   }
 }
 
@@ -117,7 +122,8 @@ void convert_if(NodeContext& ctx) {
       for (size_t d = 0; d < o.shape.size(); ++d) {
         const graph::SymDim& x = o.shape[d];
         const graph::SymDim& y = ob.shape[d];
-        if (x.value != y.value || x.symbol != y.symbol || x.symbol == "?") o.shape[d] = {-1, "?"};
+        if (x.value != y.value || x.symbol != y.symbol || x.symbol == "?")
+          o.shape[d] = {-1, "?", {}};
       }
     }
     types.push_back(o);
@@ -168,7 +174,7 @@ std::vector<ValueId> loop_node(NodeContext& ctx, const GraphProto& body_proto, V
                         in.shape[d].value == out.shape[d].value &&
                         in.shape[d].symbol == out.shape[d].symbol;
       if (!same) {
-        in.shape[d] = {-1, "carried" + std::to_string(j) + "_dim" + std::to_string(d)};
+        in.shape[d] = {-1, "carried" + std::to_string(j) + "_dim" + std::to_string(d), {}};
         widened = true;
       }
     }
@@ -194,7 +200,7 @@ std::vector<ValueId> loop_node(NodeContext& ctx, const GraphProto& body_proto, V
   const std::string trip_symbol = builder.fresh_symbol("loop");
   for (size_t k = 1 + carried; k < body.graph->outputs.size(); ++k) {
     graph::GraphBuilder::OutputType o = enclosing(output_type(body, k), shared);
-    o.shape.insert(o.shape.begin(), graph::SymDim{-1, trip_symbol});
+    o.shape.insert(o.shape.begin(), graph::SymDim{-1, trip_symbol, {}});
     types.push_back(o);
   }
   return builder.add_typed(node, types, "loop");

@@ -43,6 +43,8 @@ void declare_detection_ops(OpTable& t) {
             {"score_threshold", kFloat}},
            infer_nms)
       .attr("center_point_box", int64_t{0})
+      .dtypes(
+          [](const OpCall&, const std::vector<DType>&) { return std::vector<DType>{DType::Int64}; })
       .doc(
           "ONNX NonMaxSuppression per (batch, class) at its upper bound: [batch, classes, boxes, "
           "3] int64 triples (batch, class, box) in selection order, -1 triples after the last "

@@ -43,6 +43,9 @@ void declare_scan_ops(OpTable& t) {
       .attr("axis", int64_t{-1})
       .attr("largest", int64_t{1})
       .attr("sorted", int64_t{1})
+      .dtypes([](const OpCall&, const std::vector<DType>& in) {
+        return std::vector<DType>{in.at(0), DType::Int64};
+      })
       .doc(
           "the k largest (or smallest) values along axis and their int64 indices (ONNX TopK); "
           "equal values keep the lower index first, NaN counts as the largest value (as "
