@@ -1,6 +1,8 @@
 // `wgml info MODEL.onnx`: what a model is (producer, opsets, inputs and outputs with symbolic
 // shapes, ONNX ops) and what each device cannot run of it.
+#include <iomanip>
 #include <iostream>
+#include <sstream>
 
 #include "cli/commands.h"
 #include "cli/progress.h"
@@ -16,6 +18,12 @@ std::string value_type(const graph::Graph& graph, graph::ValueId id) {
   const graph::Value& v = graph.value(id);
   if (!v.shape_known) return str_cat(v.dtype, " (shape not inferred)");
   return str_cat(v.dtype, " ", graph::sym_shape_str(v.shape));
+}
+
+std::string mebibytes(size_t bytes) {
+  std::ostringstream out;
+  out << std::fixed << std::setprecision(2) << static_cast<double>(bytes) / (1024.0 * 1024.0);
+  return out.str();
 }
 
 void print_device_support(const graph::Graph& graph, Device& device, const std::string& label) {
@@ -67,17 +75,19 @@ int info_command(const std::vector<std::string>& args) {
   std::cout << "ONNX ops (" << onnx_nodes << " nodes):";
   for (const auto& [op, count] : model.op_histogram)
     std::cout << " " << op << " " << count;
-  size_t host_nodes = 0, constants = 0, constant_bytes = 0;
+  size_t host_nodes = 0, constant_bytes = 0;
   for (const graph::Node& node : graph.nodes)
     host_nodes += graph.value(node.outputs.at(0)).placement == graph::Placement::Host;
-  for (const graph::Value& v : graph.values) {
-    if (v.placement != graph::Placement::Constant) continue;
-    ++constants;
-    constant_bytes += static_cast<size_t>(v.constant.numel()) * dtype_size(v.constant.dtype());
+  const std::vector<graph::ValueId> resident = graph::device_constants(graph);
+  for (graph::ValueId id : resident) {
+    const Tensor& c = graph.value(id).constant;
+    constant_bytes += static_cast<size_t>(c.numel()) * dtype_size(c.dtype());
   }
+  // Resident constants in their stored dtypes (int8 weights count one byte each).
   std::cout << "\nwgml graph: " << graph.nodes.size() << " nodes (" << host_nodes
-            << " of them shape arithmetic on the host), " << constants << " constants ("
-            << (constant_bytes + 512 * 1024) / (1024 * 1024) << " MiB)\n";
+            << " of them shape arithmetic on the host), " << resident.size()
+            << " constants on the device (" << mebibytes(constant_bytes) << " MiB, "
+            << constant_bytes << " bytes)\n";
 
   print_device_support(graph, cpu_device(), "cpu");
   WebGpuDevice* webgpu = nullptr;

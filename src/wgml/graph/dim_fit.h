@@ -18,6 +18,7 @@ struct DimFit {
   Kind kind = Kind::None;
   SymExpr expr;
   bool floor = false;  // of the form floor((a*X + b)/q) with q >= 2
+  int64_t q = 1;
 };
 
 // `values[s]` is the size at sample s; `candidate_values[s][c]` candidate c's value there.

@@ -18,6 +18,22 @@ SymDim sym_dim(const SymExpr& expr) {
   return {-1, expr.str(), expr};
 }
 
+std::vector<ValueId> device_constants(const Graph& graph) {
+  std::vector<ValueId> out;
+  std::vector<bool> seen(graph.values.size(), false);
+  for (const Node& node : graph.nodes) {
+    if (!node.outputs.empty() && graph.value(node.outputs[0]).placement == Placement::Host)
+      continue;
+    for (ValueId v : node.inputs) {
+      if (v == kNoValue || seen[static_cast<size_t>(v)]) continue;
+      if (graph.value(v).placement != Placement::Constant) continue;
+      seen[static_cast<size_t>(v)] = true;
+      out.push_back(v);
+    }
+  }
+  return out;
+}
+
 std::string sym_shape_str(const SymShape& shape) {
   std::string out = "[";
   for (size_t i = 0; i < shape.size(); ++i) {

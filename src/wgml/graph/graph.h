@@ -116,6 +116,10 @@ struct Graph {
   const Value& value(ValueId id) const { return values.at(static_cast<size_t>(id)); }
 };
 
+// The constants a run reads on the device (those of Device nodes), each once: what GraphExecutor
+// uploads and keeps resident, in their stored dtypes.
+std::vector<ValueId> device_constants(const Graph& graph);
+
 // kShapeOp on a concrete shape: a CPU int64 tensor (ONNX Shape's start/end, or Size's numel).
 Tensor evaluate_shape_op(const Shape& shape, const Attrs& attrs);
 

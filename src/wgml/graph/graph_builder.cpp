@@ -12,9 +12,12 @@ namespace wgml::graph {
 
 namespace {
 
-// Constant folding allocates its results while the model loads; a result above this size that is
-// also much larger than its inputs (a generator) is computed on the device at run time instead.
-constexpr double kFoldLimitBytes = 64.0 * 1024 * 1024;
+// Constant folding never widens a large constant: a result above this size that is larger than
+// its inputs (a generator such as ConstantOfShape, or a quantized weight cast to float or int32)
+// is computed on the device at run time instead, so a model's resident constants stay what its
+// file stores (int8 weights stay int8) and loading never allocates far more than the file holds.
+constexpr double kWideningFoldBytes = 64.0 * 1024;
+constexpr double kWideningFactor = 1.25;
 
 Tensor meta_like(const Tensor& t) {
   if (&t.device() == &meta_device()) return t;
@@ -103,7 +106,7 @@ std::vector<DType> GraphBuilder::output_dtypes(const Node& node) const {
   return infer_dtypes(bind_call(def, args, attrs), dtypes);
 }
 
-bool GraphBuilder::folds_large(const std::string& op, const std::vector<ValueId>& inputs,
+bool GraphBuilder::folds_wider(const std::string& op, const std::vector<ValueId>& inputs,
                                const Attrs& attrs) {
   double in_bytes = 0, out_bytes = 0;
   std::vector<Tensor> args;
@@ -122,7 +125,7 @@ bool GraphBuilder::folds_large(const std::string& op, const std::vector<ValueId>
   } catch (const std::exception&) {
     return false;  // folding raises the error (or reads data the meta run could not)
   }
-  return out_bytes > kFoldLimitBytes && out_bytes > 2 * in_bytes;
+  return out_bytes > kWideningFoldBytes && out_bytes > kWideningFactor * in_bytes;
 }
 
 const Tensor* GraphBuilder::constant_of(ValueId id) const {
@@ -195,10 +198,10 @@ std::vector<ValueId> GraphBuilder::add(const std::string& op, const std::vector<
     }
   }
 
-  // Constant folding: run it now on the CPU, unless it would blow small constants up into a large
-  // tensor (ConstantOfShape, Expand, Tile, Range): that runs on the device at run time instead,
-  // so loading a model never allocates far more than the model holds.
-  if (all_constant && !shape_op && !folds_large(op, inputs, node.attrs)) {
+  // Constant folding: run it now on the CPU, unless it would widen constants into a larger tensor
+  // (ConstantOfShape, Expand, Tile, Range, dequantizing a weight): that runs on the device at run
+  // time instead.
+  if (all_constant && !shape_op && !folds_wider(op, inputs, node.attrs)) {
     std::vector<Tensor> args;
     for (ValueId v : inputs)
       args.push_back(v == kNoValue ? Tensor() : graph_.value(v).constant);
@@ -221,7 +224,7 @@ std::vector<ValueId> GraphBuilder::add(const std::string& op, const std::vector<
     return ids;
   }
 
-  if (all_constant && !shape_op) all_host = false;  // a large generator: a Device node
+  if (all_constant && !shape_op) all_host = false;  // a widening fold: a Device node
 
   // Types first, from the op table's dtype rules alone; then shapes, symbolically.
   std::vector<DType> dtypes;

@@ -52,8 +52,8 @@ class GraphBuilder {
   const Tensor* constant_of(ValueId id) const;  // nullptr unless Placement::Constant
 
  private:
-  // Whether folding `op` over constant inputs would make results far larger than the inputs.
-  bool folds_large(const std::string& op, const std::vector<ValueId>& inputs, const Attrs& attrs);
+  // Whether folding `op` over constant inputs would make results larger than the inputs.
+  bool folds_wider(const std::string& op, const std::vector<ValueId>& inputs, const Attrs& attrs);
   std::vector<DType> output_dtypes(const Node& node) const;
   // kNarrowOp: a slice when the count is known now, else a node whose axis 0 gets a new symbol.
   ValueId narrow(ValueId v, ValueId count, const Attrs& attrs, const std::string& source);

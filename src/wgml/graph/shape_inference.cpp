@@ -33,10 +33,15 @@ constexpr LadderRow kLadder[] = {{32, 2},   {48, 2},    {7, 2},      {13, 2},   
                                  {4608, 0}, {560, 997}, {2600, 389}, {1100, 2999}};
 constexpr int kLadderRows = static_cast<int>(sizeof(kLadder) / sizeof(kLadder[0]));
 
-// A fit with a floor (a stride) or an ambiguous offset is confirmed with one of its symbols moved
-// by 1, 2, ... from the first assignment that worked, this many times (strides up to ~200 pin
-// down exactly), each symbol at most once per node.
-constexpr int64_t kRefineSamples = 420;
+// Symbol k's offset in a row wraps below this prime, so values stay bounded however many symbols
+// a model has (a rank-4 product of them stays far below int64) and distinct up to that many.
+constexpr int64_t kOffsetModulus = 3001;
+
+// Refining moves one symbol by 1, 2, ... up to each stage's bound, stopping once every fit over
+// it is exact (strides up to ~200 pin down by the last stage), or after this many assignments in
+// a row that the rule refuses; at most this many symbols per node.
+constexpr int64_t kRefineStages[] = {48, 160, 420};
+constexpr int kMaxRefineFailures = 24;
 constexpr int kMaxRefinedSymbols = 4;
 
 Tensor meta_like(const Tensor& t) {
@@ -71,26 +76,29 @@ void ShapeInference::declare(SymShape& shape) {
     std::set<std::string> names;
     e.collect_symbols(names);
     for (const std::string& name : names)
-      symbol_value(name, {});
+      symbol_index(name);
     d = sym_dim(e);
   }
 }
 
 std::string ShapeInference::fresh_symbol(const std::string& prefix) {
   std::string symbol;
-  for (int k = 1;
-       symbol.empty() || std::find(symbols_.begin(), symbols_.end(), symbol) != symbols_.end(); ++k)
+  for (int k = 1; symbol.empty() || symbol_index_.count(symbol); ++k)
     symbol = prefix + "_" + std::to_string(k);
-  symbols_.push_back(symbol);
+  symbol_index(symbol);
   return symbol;
 }
 
+int ShapeInference::symbol_index(const std::string& name) {
+  const auto [it, fresh] = symbol_index_.emplace(name, static_cast<int>(symbols_.size()));
+  if (fresh) symbols_.push_back(name);
+  return it->second;
+}
+
 int64_t ShapeInference::symbol_value(const std::string& name, const Assignment& a) {
-  auto it = std::find(symbols_.begin(), symbols_.end(), name);
-  if (it == symbols_.end()) it = symbols_.insert(symbols_.end(), name);
-  const auto index = static_cast<int64_t>(it - symbols_.begin());
+  const int index = symbol_index(name);
   const LadderRow& row = kLadder[a.entry];
-  return row.base + row.step * index + (a.moved == index ? a.delta : 0);
+  return row.base + (row.step * index) % kOffsetModulus + (a.moved == index ? a.delta : 0);
 }
 
 std::optional<int64_t> ShapeInference::evaluate(const SymExpr& e, const Assignment& a) {
@@ -234,124 +242,167 @@ std::vector<SymExpr> ShapeInference::candidates(const Node& node) {
   return out;
 }
 
-void ShapeInference::fit_outputs(const Node& node, bool host, bool exact,
-                                 const std::vector<Assignment>& ok,
-                                 std::vector<std::vector<Tensor>>& results, Memo& memo) {
-  const std::vector<SymExpr> cands = candidates(node);
-  std::vector<Assignment> samples = ok;
-  // Per sample, per candidate: its value (candidates that do not evaluate everywhere are dropped).
-  std::vector<std::vector<int64_t>> cand_values;
-  std::vector<bool> usable(cands.size(), true);
-  auto add_sample_values = [&](const Assignment& a) {
-    std::vector<int64_t> row;
-    for (size_t c = 0; c < cands.size(); ++c) {
-      const std::optional<int64_t> v = evaluate(cands[c], a);
-      usable[c] = usable[c] && v.has_value();
-      row.push_back(v.value_or(0));
-    }
-    cand_values.push_back(row);
-  };
-  for (const Assignment& a : samples)
-    add_sample_values(a);
+// The samples of one node: assignments where its rule ran, its outputs there, and the value of
+// every candidate expression there.
+struct ShapeInference::Samples {
+  std::vector<SymExpr> candidates;
+  std::vector<bool> usable;  // evaluates at every sample
+  std::vector<Assignment> at;
+  std::vector<std::vector<Tensor>> outputs;
+  std::vector<std::vector<int64_t>> candidate_values;
+};
 
-  // One fit over every sample so far; refining adds samples while an offset is ambiguous.
-  auto fit_series = [&](const std::vector<int64_t>& values) {
-    std::vector<SymExpr> cs;
-    std::vector<std::vector<int64_t>> cv(values.size());
-    for (size_t c = 0; c < cands.size(); ++c) {
-      if (!usable[c]) continue;
-      cs.push_back(cands[c]);
-      for (size_t s = 0; s < values.size(); ++s)
-        cv[s].push_back(cand_values[s][c]);
+void ShapeInference::add_sample(Samples& s, const Assignment& a, std::vector<Tensor> outputs) {
+  std::vector<int64_t> row;
+  for (size_t c = 0; c < s.candidates.size(); ++c) {
+    const std::optional<int64_t> v = evaluate(s.candidates[c], a);
+    s.usable[c] = s.usable[c] && v.has_value();
+    row.push_back(v.value_or(0));
+  }
+  s.at.push_back(a);
+  s.outputs.push_back(std::move(outputs));
+  s.candidate_values.push_back(std::move(row));
+}
+
+// Output o's dim `which` (>= 0) or element -1 - which at every sample; false when some sample
+// lacks it.
+bool ShapeInference::series(const Samples& s, size_t o, int64_t which,
+                            std::vector<int64_t>& values) const {
+  values.clear();
+  for (const std::vector<Tensor>& r : s.outputs) {
+    const Tensor& t = r.at(o);
+    if (which >= 0) {
+      if (static_cast<size_t>(which) >= t.rank()) return false;
+      values.push_back(t.shape()[static_cast<size_t>(which)]);
+      continue;
     }
-    if (exact) {  // no symbols: the one sample is the answer
-      DimFit fit;
-      fit.kind = DimFit::Kind::Exact;
-      fit.expr = SymExpr::constant(values.at(0));
-      return fit;
+    const auto element = static_cast<size_t>(-1 - which);
+    if (element >= static_cast<size_t>(t.numel()) || t.numel() > kElementExprLimit) return false;
+    const std::optional<int64_t> v = integral_element(t.to_vector<double>(), element);
+    if (!v) return false;
+    values.push_back(*v);
+  }
+  return true;
+}
+
+// Fits `values`, trying first the dims at the same (right-aligned) axis of the inputs: where
+// only assignments with every symbol equal work, that tells [u0, u1] + [u2, u3] apart.
+DimFit ShapeInference::fit(const Node& node, const Samples& s, const std::vector<int64_t>& values,
+                           int64_t axis_from_end) const {
+  std::vector<size_t> order;
+  if (axis_from_end > 0) {
+    for (ValueId v : node.inputs) {
+      if (v == kNoValue) continue;
+      const SymShape& shape = graph_.value(v).shape;
+      if (static_cast<int64_t>(shape.size()) < axis_from_end) continue;
+      const SymExpr e = dim_expr(shape[shape.size() - static_cast<size_t>(axis_from_end)]);
+      const auto it = std::find(s.candidates.begin(), s.candidates.end(), e);
+      if (it != s.candidates.end()) order.push_back(static_cast<size_t>(it - s.candidates.begin()));
     }
-    return fit_dim(cs, cv, values);
-  };
-  const size_t outputs = node.outputs.size();
-  // The series to fit: (output, dim) for every output dim, then (output, -1 - element) for the
-  // elements of small Host outputs.
-  auto series = [&](size_t o, int64_t which, std::vector<int64_t>& values) {
-    values.clear();
-    for (const std::vector<Tensor>& r : results) {
-      const Tensor& t = r.at(o);
-      if (which >= 0) {
-        if (static_cast<size_t>(which) >= t.rank()) return false;
-        values.push_back(t.shape()[static_cast<size_t>(which)]);
-        continue;
-      }
-      const auto element = static_cast<size_t>(-1 - which);
-      if (element >= static_cast<size_t>(t.numel()) || t.numel() > kElementExprLimit) return false;
-      const std::optional<int64_t> v = integral_element(t.to_vector<double>(), element);
-      if (!v) return false;
-      values.push_back(*v);
-    }
-    return true;
-  };
-  // The symbol to move next: one of a floor fit's or an ambiguous fit's candidate, not moved yet.
+  }
+  for (size_t c = 0; c < s.candidates.size(); ++c)
+    order.push_back(c);
+  std::vector<SymExpr> cs;
+  std::vector<std::vector<int64_t>> cv(values.size());
+  std::vector<bool> taken(s.candidates.size(), false);
+  for (size_t c : order) {
+    if (taken[c] || !s.usable[c]) continue;
+    taken[c] = true;
+    cs.push_back(s.candidates[c]);
+    for (size_t k = 0; k < values.size(); ++k)
+      cv[k].push_back(s.candidate_values[k][c]);
+  }
+  return fit_dim(cs, cv, values);
+}
+
+// Moves one symbol of every floor fit (a stride) or ambiguous fit 1, 2, ... from the first
+// assignment that worked, in stages, until each fit is exact: a floor's q and offset are then
+// pinned down, and a candidate that fitted only because two symbols moved together drops out.
+void ShapeInference::refine(const Node& node, bool host, Samples& s, Memo& memo) {
   std::set<std::string> moved;
-  auto next_to_move = [&]() -> std::optional<std::string> {
-    std::vector<int64_t> values;
-    for (size_t o = 0; o < outputs; ++o) {
-      for (size_t d = 0; d < results[0][o].rank(); ++d) {
-        if (!series(o, static_cast<int64_t>(d), values)) continue;
-        const DimFit fit = fit_series(values);
-        if (fit.kind == DimFit::Kind::None || (fit.kind == DimFit::Kind::Exact && !fit.floor))
-          continue;
+  std::vector<int64_t> values;
+  for (int round = 0; round < kMaxRefinedSymbols; ++round) {
+    std::optional<std::string> symbol;
+    for (size_t o = 0; o < node.outputs.size() && !symbol; ++o) {
+      const size_t rank = s.outputs[0][o].rank();
+      for (size_t d = 0; d < rank && !symbol; ++d) {
+        if (!series(s, o, static_cast<int64_t>(d), values)) continue;
+        const DimFit f = fit(node, s, values, static_cast<int64_t>(rank - d));
+        if (f.kind == DimFit::Kind::None || (f.kind == DimFit::Kind::Exact && !f.floor)) continue;
         std::set<std::string> names;
-        fit.expr.collect_symbols(names);
+        f.expr.collect_symbols(names);
         for (const std::string& name : names) {
-          if (!moved.count(name)) return name;
+          if (!moved.count(name)) symbol = name;
         }
       }
     }
-    return std::nullopt;
-  };
-  for (int round = 0; round < kMaxRefinedSymbols; ++round) {
-    const std::optional<std::string> symbol = next_to_move();
-    if (!symbol) break;
+    if (!symbol) return;
     moved.insert(*symbol);
-    const auto index =
-        static_cast<int>(std::find(symbols_.begin(), symbols_.end(), *symbol) - symbols_.begin());
-    for (int64_t delta = 1; delta <= kRefineSamples; ++delta) {
-      const Assignment a{ok[0].entry, delta, index};
-      std::vector<Tensor> out = run_node(node, host, a, memo, nullptr);
-      if (out.size() != outputs) continue;
-      samples.push_back(a);
-      add_sample_values(a);
-      results.push_back(std::move(out));
+    const int index = symbol_index(*symbol);
+    int64_t delta = 1;
+    for (int64_t stage : kRefineStages) {
+      int failures = 0;
+      for (; delta <= stage && failures < kMaxRefineFailures; ++delta) {
+        std::vector<Tensor> out =
+            run_node(node, host, {s.at[0].entry, delta, index}, memo, nullptr);
+        if (out.size() != node.outputs.size()) {
+          ++failures;
+          continue;
+        }
+        failures = 0;
+        add_sample(s, {s.at[0].entry, delta, index}, std::move(out));
+      }
+      // Settled: every fit exact, and each floor's q seen over at least two periods (a q' near q
+      // can match fewer consecutive samples).
+      bool settled = true;
+      for (size_t o = 0; o < node.outputs.size() && settled; ++o) {
+        const size_t rank = s.outputs[0][o].rank();
+        for (size_t d = 0; d < rank && settled; ++d) {
+          if (!series(s, o, static_cast<int64_t>(d), values)) continue;
+          const DimFit f = fit(node, s, values, static_cast<int64_t>(rank - d));
+          settled = f.kind != DimFit::Kind::Ambiguous && 2 * f.q <= stage;
+        }
+      }
+      if (settled || failures >= kMaxRefineFailures) break;
     }
   }
+}
 
+void ShapeInference::fit_outputs(const Node& node, bool host, bool exact, Samples& s, Memo& memo) {
+  if (!exact) refine(node, host, s, memo);
   std::vector<int64_t> values;
-  for (size_t o = 0; o < outputs; ++o) {
+  for (size_t o = 0; o < node.outputs.size(); ++o) {
     Value& out = graph_.values.at(static_cast<size_t>(node.outputs[o]));
-    const size_t rank = results[0][o].rank();
+    const size_t rank = s.outputs[0][o].rank();
     bool same_rank = true;
-    for (const std::vector<Tensor>& r : results)
+    for (const std::vector<Tensor>& r : s.outputs)
       same_rank = same_rank && r[o].rank() == rank;
     if (!same_rank) continue;  // shape unknown
     out.shape_known = true;
     out.shape.clear();
     for (size_t d = 0; d < rank; ++d) {
-      series(o, static_cast<int64_t>(d), values);
-      const DimFit fit = fit_series(values);
-      out.shape.push_back(fit.kind == DimFit::Kind::Exact
-                              ? sym_dim(fit.expr)
+      series(s, o, static_cast<int64_t>(d), values);
+      if (exact) {
+        out.shape.push_back({values.at(0), ""});
+        continue;
+      }
+      const DimFit f = fit(node, s, values, static_cast<int64_t>(rank - d));
+      out.shape.push_back(f.kind == DimFit::Kind::Exact
+                              ? sym_dim(f.expr)
                               : sym_dim(SymExpr::symbol(fresh_symbol(node.op))));
     }
     if (!host) continue;
     std::vector<std::optional<SymExpr>> elements;
-    const int64_t numel = results[0][o].numel();
+    const int64_t numel = s.outputs[0][o].numel();
     for (int64_t e = 0; e < numel && numel <= kElementExprLimit; ++e) {
       elements.emplace_back();
-      if (!series(o, -1 - e, values)) continue;
-      const DimFit fit = fit_series(values);
-      if (fit.kind == DimFit::Kind::Exact) elements.back() = fit.expr;
+      if (!series(s, o, -1 - e, values)) continue;
+      if (exact) {
+        elements.back() = SymExpr::constant(values.at(0));
+        continue;
+      }
+      const DimFit f = fit(node, s, values, 0);
+      if (f.kind == DimFit::Kind::Exact) elements.back() = f.expr;
     }
     elements_[node.outputs[o]] = elements;
   }
@@ -359,12 +410,19 @@ void ShapeInference::fit_outputs(const Node& node, bool host, bool exact,
 
 void ShapeInference::infer(int index, bool may_be_host) {
   const Node& node = graph_.nodes.at(static_cast<size_t>(index));
+  auto place = [&](Placement p) {
+    for (ValueId out : node.outputs)
+      graph_.values.at(static_cast<size_t>(out)).placement = p;
+  };
+  // Until shown otherwise (sizes known and small), a node over CPU values is a Host node.
+  const bool host_first = may_be_host || node.op == kShapeOp;
+  place(host_first ? Placement::Host : Placement::Device);
   std::set<std::string> deps;
   bool inputs_known = true;
   auto read = [&](ValueId v) {
     if (v == kNoValue) return;
-    const std::set<std::string>& s = depends_on(v);
-    deps.insert(s.begin(), s.end());
+    const std::set<std::string>& d = depends_on(v);
+    deps.insert(d.begin(), d.end());
     const Value& value = graph_.value(v);
     inputs_known = inputs_known && (value.shape_known || value.placement == Placement::Constant);
   };
@@ -376,58 +434,51 @@ void ShapeInference::infer(int index, bool may_be_host) {
   for (const auto& [name, v] : node.attr_inputs) {
     if (graph_.value(v).placement == Placement::Device) {
       // Sizes given by data the device computes (or a graph input): known when the node runs.
-      if (graph_.inference_note.empty())
-        graph_.inference_note = node.source + " (" + node.op + "): its '" + name +
-                                "' comes from data known only at run time";
+      note(node, "its '" + name + "' comes from data known only at run time");
       return;
     }
   }
 
   Memo& memo = *ladder_memo_;
-  std::vector<Assignment> ok;
-  std::vector<std::vector<Tensor>> results;
+  Samples s;
+  try {
+    s.candidates = candidates(node);
+  } catch (const std::exception&) {
+    s.candidates.clear();  // an expression beyond int64: fit without candidates
+  }
+  s.usable.assign(s.candidates.size(), true);
   std::string first_error;
   const int rows = deps.empty() ? 1 : kLadderRows;
+  std::vector<std::pair<Assignment, std::vector<Tensor>>> ran;
   for (int r = 0; r < rows; ++r) {
     std::string error;
-    std::vector<Tensor> out = run_node(node, false, {r, 0}, memo, &error);
-    if (out.size() == node.outputs.size()) {
-      ok.push_back({r, 0});
-      results.push_back(std::move(out));
-    } else if (first_error.empty()) {
+    std::vector<Tensor> out = run_node(node, false, {r, 0, -1}, memo, &error);
+    if (out.size() == node.outputs.size())
+      ran.emplace_back(Assignment{r, 0, -1}, std::move(out));
+    else if (first_error.empty())
       first_error = error.empty() ? "an input's size is unknown here" : error;
-    }
   }
-  if (ok.empty()) {
-    // With static inputs the sizes are the real ones, so the model itself is wrong.
-    if (deps.empty()) fail(node.source.empty() ? node.op : node.source, ": ", first_error);
-    if (graph_.inference_note.empty())
-      graph_.inference_note = node.source + " (" + node.op + "): " + first_error;
+  if (ran.empty()) {
+    // In a model without symbols the sizes are the real ones, so the model itself is wrong.
+    if (symbols_.empty()) fail(node.source.empty() ? node.op : node.source, ": ", first_error);
+    note(node, first_error);
     return;
   }
-  bool host = may_be_host;
-  for (const std::vector<Tensor>& r : results) {
-    for (const Tensor& t : r)
+  bool host = host_first;
+  for (const auto& [a, outs] : ran) {
+    for (const Tensor& t : outs)
       host = host && (node.op == kShapeOp || t.numel() <= kHostElementLimit);
   }
-  auto place = [&](Placement p) {
-    for (ValueId out : node.outputs)
-      graph_.values.at(static_cast<size_t>(out)).placement = p;
-  };
   if (host) {
     // Host values are computed (on the CPU) at every assignment: later nodes read their data.
-    place(Placement::Host);
-    std::vector<std::vector<Tensor>> on_cpu;
-    for (const Assignment& a : ok) {
-      on_cpu.emplace_back();
-      for (ValueId out : node.outputs) {
-        on_cpu.back().push_back(tensor_at(out, a, memo));  // runs the node once, memoizing all
-        host = host && on_cpu.back().back().defined();
+    for (auto& [a, outs] : ran) {
+      for (size_t k = 0; k < node.outputs.size(); ++k) {
+        outs[k] = tensor_at(node.outputs[k], a, memo);  // runs the node once, memoizing all
+        host = host && outs[k].defined();
       }
     }
-    if (host) results = std::move(on_cpu);
   }
-  if (!host) {
+  if (!host && host_first) {
     place(Placement::Device);
     for (auto it = memo.tensors.begin(); it != memo.tensors.end();) {
       const ValueId v = std::get<3>(it->first);
@@ -435,9 +486,18 @@ void ShapeInference::infer(int index, bool may_be_host) {
                ? memo.tensors.erase(it)
                : std::next(it);
     }
+    for (auto& [a, outs] : ran)
+      outs = run_node(node, false, a, memo, nullptr);
   }
-  Memo refine;
-  fit_outputs(node, host, deps.empty(), ok, results, refine);
+  for (auto& [a, outs] : ran)
+    add_sample(s, a, std::move(outs));
+  Memo refine_memo;
+  fit_outputs(node, host, deps.empty(), s, refine_memo);
+}
+
+void ShapeInference::note(const Node& node, const std::string& why) {
+  if (graph_.inference_note.empty())
+    graph_.inference_note = (node.source.empty() ? node.op : node.source) + ": " + why;
 }
 
 }  // namespace wgml::graph

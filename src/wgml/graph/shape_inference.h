@@ -7,7 +7,7 @@
 // (Host values: Shape -> Gather -> Concat) are replayed at any assignment and their elements get
 // expressions too, so a Reshape to [batch, h*w, c] reads as such. A dim that no expression fits
 // becomes a fresh symbol; a node that no assignment suits keeps its dtype and loses its shape
-// (noted in Graph::inference_note), but never fails the load unless its shapes are all static.
+// (noted in Graph::inference_note), but never fails the load unless the model has no symbols.
 #pragma once
 
 #include <map>
@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "wgml/graph/dim_fit.h"
 #include "wgml/graph/graph.h"
 
 namespace wgml::graph {
@@ -42,6 +43,8 @@ class ShapeInference {
     int moved = -1;     // a symbol's index
   };
   struct Memo;
+  struct Samples;
+  int symbol_index(const std::string& name);
   int64_t symbol_value(const std::string& name, const Assignment& a);
   std::optional<int64_t> evaluate(const SymExpr& e, const Assignment& a);
   // A value's tensor at an assignment: the constant, a meta tensor of its dims, or (Host values)
@@ -51,12 +54,18 @@ class ShapeInference {
                                std::string* error);
   const std::set<std::string>& depends_on(ValueId v);
   std::vector<SymExpr> candidates(const Node& node);
+  void add_sample(Samples& s, const Assignment& a, std::vector<Tensor> outputs);
+  bool series(const Samples& s, size_t output, int64_t which, std::vector<int64_t>& values) const;
+  DimFit fit(const Node& node, const Samples& s, const std::vector<int64_t>& values,
+             int64_t axis_from_end) const;
+  void refine(const Node& node, bool host, Samples& s, Memo& memo);
   // `exact`: the node depends on no symbol, so its one evaluation gives static shapes.
-  void fit_outputs(const Node& node, bool host, bool exact, const std::vector<Assignment>& ok,
-                   std::vector<std::vector<Tensor>>& results, Memo& memo);
+  void fit_outputs(const Node& node, bool host, bool exact, Samples& s, Memo& memo);
+  void note(const Node& node, const std::string& why);
 
   Graph& graph_;
   std::vector<std::string> symbols_;  // in the order met; a symbol's index picks its values
+  std::map<std::string, int> symbol_index_;
   std::map<ValueId, std::set<std::string>> depends_;
   std::map<ValueId, std::vector<std::optional<SymExpr>>> elements_;  // of small Host values
   std::unique_ptr<Memo> ladder_memo_;

@@ -1,12 +1,37 @@
 #include "wgml/graph/sym_expr.h"
 
 #include <algorithm>
+#include <cctype>
+#include <numeric>
 
-#include "wgml/core/shape.h"
+#include "wgml/core/error.h"
 
 namespace wgml::graph {
 
 namespace {
+
+// Coefficient arithmetic: an overflow is an error (a shape beyond int64), formatted only then.
+int64_t add_or_fail(int64_t a, int64_t b) {
+  int64_t r = 0;
+  if (__builtin_add_overflow(a, b, &r)) fail("symbolic dim: ", a, " + ", b, " overflows int64");
+  return r;
+}
+int64_t mul_or_fail(int64_t a, int64_t b) {
+  int64_t r = 0;
+  if (__builtin_mul_overflow(a, b, &r)) fail("symbolic dim: ", a, " * ", b, " overflows int64");
+  return r;
+}
+
+// Symbol names are printed as they are when they read as one name, quoted otherwise, so a
+// dim_param such as "seq + 1" never reads as (or compares equal to) the expression seq + 1.
+std::string symbol_text(const std::string& name) {
+  const bool plain = !name.empty() && !std::isdigit(static_cast<unsigned char>(name[0])) &&
+                     std::all_of(name.begin(), name.end(), [](char ch) {
+                       return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' ||
+                              ch == '.' || ch == ':' || ch == '/' || ch == '-';
+                     });
+  return plain ? name : "'" + name + "'";
+}
 
 int64_t floor_div(int64_t a, int64_t q) {
   const int64_t d = a / q;
@@ -16,7 +41,10 @@ int64_t floor_div(int64_t a, int64_t q) {
 }  // namespace
 
 std::string SymExpr::Factor::key() const {
-  if (!inner) return symbol;
+  if (!inner) return symbol_text(symbol);
+  if (clamp != Clamp::None)
+    return (clamp == Clamp::Min ? "min(" : "max(") + inner->str() + ", " + std::to_string(bound) +
+           ")";
   const std::string e = inner->str();
   const bool bare = e.find_first_of(" *") == std::string::npos;  // one symbol
   return "floor(" + (bare ? e : "(" + e + ")") + "/" + std::to_string(q) + ")";
@@ -37,7 +65,7 @@ void SymExpr::add_term(const Term& term) {
     terms_.emplace(key, term);
     return;
   }
-  it->second.coef = checked_add(it->second.coef, term.coef, "symbolic dim ", str());
+  it->second.coef = add_or_fail(it->second.coef, term.coef);
   if (it->second.coef == 0) terms_.erase(it);
 }
 
@@ -48,6 +76,7 @@ SymExpr SymExpr::constant(int64_t value) {
 }
 
 SymExpr SymExpr::symbol(const std::string& name) {
+  WGML_CHECK(!name.empty(), "symbolic dim: a symbol needs a name");
   SymExpr e;
   Factor f;
   f.symbol = name;
@@ -65,7 +94,7 @@ SymExpr SymExpr::operator+(const SymExpr& other) const {
 SymExpr SymExpr::scaled(int64_t factor) const {
   SymExpr out;
   for (const auto& [key, term] : terms_)
-    out.add_term({term.factors, checked_mul(term.coef, factor, "symbolic dim ", str())});
+    out.add_term({term.factors, mul_or_fail(term.coef, factor)});
   return out;
 }
 
@@ -82,7 +111,7 @@ SymExpr SymExpr::operator*(const SymExpr& other) const {
       t.factors.insert(t.factors.end(), b.factors.begin(), b.factors.end());
       std::sort(t.factors.begin(), t.factors.end(),
                 [](const Factor& x, const Factor& y) { return x.key() < y.key(); });
-      t.coef = checked_mul(a.coef, b.coef, "symbolic dim ", str(), " * ", other.str());
+      t.coef = mul_or_fail(a.coef, b.coef);
       product.add_term(t);
     }
   }
@@ -108,11 +137,23 @@ SymExpr SymExpr::floordiv(int64_t q) const {
     const Term& only = std::find_if(rest.terms_.begin(), rest.terms_.end(), [](const auto& kv) {
                          return !kv.first.empty();
                        })->second;
-    if (only.coef == 1 && only.factors.size() == 1 && only.factors[0].inner) {
+    if (only.coef == 1 && only.factors.size() == 1 && only.factors[0].inner &&
+        only.factors[0].clamp == Factor::Clamp::None) {
       const Factor& f = only.factors[0];
-      const SymExpr inner = *f.inner + constant(checked_mul(c, f.q, "symbolic dim ", str()));
-      return whole + inner.floordiv(checked_mul(f.q, q, "symbolic dim ", str()));
+      const SymExpr inner = *f.inner + constant(mul_or_fail(c, f.q));
+      return whole + inner.floordiv(mul_or_fail(f.q, q));
     }
+  }
+  // floor((g*A + c)/(g*p)) = floor((A + floor(c/g))/p) when g divides every symbolic coefficient.
+  int64_t g = q;
+  for (const auto& [key, term] : rest.terms_) {
+    if (!key.empty()) g = std::gcd(g, term.coef);
+  }
+  if (g > 1) {
+    SymExpr reduced;
+    for (const auto& [key, term] : rest.terms_)
+      reduced.add_term({term.factors, key.empty() ? floor_div(term.coef, g) : term.coef / g});
+    return whole + reduced.floordiv(q / g);
   }
   Factor f;
   f.inner = std::make_shared<const SymExpr>(rest);
@@ -120,6 +161,28 @@ SymExpr SymExpr::floordiv(int64_t q) const {
   SymExpr out = whole;
   out.add_term({{f}, 1});
   return out;
+}
+
+SymExpr SymExpr::clamped(Factor::Clamp clamp, int64_t bound) const {
+  if (is_constant()) {
+    const int64_t c = constant_value();
+    return constant(clamp == Factor::Clamp::Min ? std::min(c, bound) : std::max(c, bound));
+  }
+  Factor f;
+  f.inner = std::make_shared<const SymExpr>(*this);
+  f.clamp = clamp;
+  f.bound = bound;
+  SymExpr out;
+  out.add_term({{f}, 1});
+  return out;
+}
+
+SymExpr SymExpr::min_with(int64_t c) const {
+  return clamped(Factor::Clamp::Min, c);
+}
+
+SymExpr SymExpr::max_with(int64_t c) const {
+  return clamped(Factor::Clamp::Max, c);
 }
 
 bool SymExpr::is_constant() const {
@@ -139,7 +202,9 @@ std::optional<int64_t> SymExpr::evaluate(const Lookup& lookup) const {
       std::optional<int64_t> v;
       if (f.inner) {
         const std::optional<int64_t> inner = f.inner->evaluate(lookup);
-        if (inner) v = floor_div(*inner, f.q);
+        if (inner && f.clamp == Factor::Clamp::Min) v = std::min(*inner, f.bound);
+        if (inner && f.clamp == Factor::Clamp::Max) v = std::max(*inner, f.bound);
+        if (inner && f.clamp == Factor::Clamp::None) v = floor_div(*inner, f.q);
       } else {
         v = lookup(f.symbol);
       }

@@ -30,6 +30,9 @@ class SymExpr {
   SymExpr scaled(int64_t factor) const;
   // floor(this / q) for q >= 1.
   SymExpr floordiv(int64_t q) const;
+  // min(this, c) and max(this, c): a slice of a fixed table clamps its length.
+  SymExpr min_with(int64_t c) const;
+  SymExpr max_with(int64_t c) const;
 
   bool is_constant() const;
   int64_t constant_value() const;  // the constant term
@@ -46,10 +49,13 @@ class SymExpr {
  private:
   struct Factor {
     std::string symbol;                    // a symbol, or
-    std::shared_ptr<const SymExpr> inner;  // floor(inner / q)
+    std::shared_ptr<const SymExpr> inner;  // floor(inner / q), or min / max(inner, bound)
     int64_t q = 0;
+    enum class Clamp : uint8_t { None, Min, Max } clamp = Clamp::None;
+    int64_t bound = 0;
     std::string key() const;
   };
+  SymExpr clamped(Factor::Clamp clamp, int64_t bound) const;
   struct Term {
     std::vector<Factor> factors;  // sorted by key; empty for the constant term
     int64_t coef = 0;

@@ -56,18 +56,10 @@ GraphExecutor::GraphExecutor(const graph::Graph& graph, Device& device, const Pr
   for (ValueId v : graph.outputs)
     last_use_[static_cast<size_t>(v)] = static_cast<int>(graph.nodes.size());
   // Weights go to the device now, once; a constant only the CPU reads stays where it is.
-  std::vector<size_t> uploads;
-  for (const graph::Node& node : graph.nodes) {
-    if (!node.outputs.empty() && graph.value(node.outputs[0]).placement == Placement::Host)
-      continue;
-    for (ValueId v : node.inputs) {
-      if (v != graph::kNoValue && graph.value(v).placement == Placement::Constant)
-        uploads.push_back(static_cast<size_t>(v));
-    }
-  }
+  const std::vector<ValueId> uploads = graph::device_constants(graph);
   for (size_t i = 0; i < uploads.size(); ++i) {
-    Tensor& slot = device_constants_[uploads[i]];
-    if (!slot.defined()) slot = move_to(graph.values[uploads[i]].constant, device);
+    const auto v = static_cast<size_t>(uploads[i]);
+    device_constants_[v] = move_to(graph.values[v].constant, device);
     if (progress_) progress_(i + 1, uploads.size());
   }
 }
