@@ -247,6 +247,65 @@ def gather_block_quantized(c, rng):
               initializers=inits, node_inputs=names, dims={"idx": ["batch", "seq"]})
 
 
+def attention(c, rng):
+    heads, h = 2, 4
+    d = heads * h
+    q, k, v = normal(rng, 2, 3, d), normal(rng, 2, 5, d), normal(rng, 2, 5, d)
+    c.add("mha", "MultiHeadAttention", [("q", q), ("k", k), ("v", v)], ["y"],
+          {"num_heads": heads}, dims={"q": BS, "k": ["batch", "kv", None],
+                                      "v": ["batch", "kv", None]})
+    c.add("mha_bias_scale", "MultiHeadAttention", [("q", q), ("k", k), ("v", v)], ["y"],
+          {"num_heads": heads, "scale": 0.3}, initializers=[("bias", normal(rng, 3 * d))])
+    past_k, past_v = normal(rng, 2, heads, 4, h), normal(rng, 2, heads, 4, h)
+    kq, vq = normal(rng, 2, 3, d), normal(rng, 2, 3, d)
+    c.add("mha_past_present_attn_bias", "MultiHeadAttention",
+          [("q", q), ("k", kq), ("v", vq), ("attn_bias", normal(rng, 1, heads, 3, 7)),
+           ("past_k", past_k), ("past_v", past_v)], ["y", "present_k", "present_v"],
+          {"num_heads": heads},
+          node_inputs=["q", "k", "v", "", "", "attn_bias", "past_k", "past_v"])
+    c.add("mha_unidirectional_past", "MultiHeadAttention",
+          [("q", q), ("k", kq), ("v", vq), ("past_k", past_k), ("past_v", past_v)],
+          ["y", "present_k", "present_v"], {"num_heads": heads, "unidirectional": 1},
+          node_inputs=["q", "k", "v", "", "", "", "past_k", "past_v"])
+
+
+def group_query_attention(c, rng):
+    heads, kv_heads, h, b = 4, 2, 16, 2  # ORT rotates heads of multiples of 16
+    max_pos = 16
+    angle = np.arange(max_pos)[:, None] * (1e-2 ** (np.arange(h // 2)[None, :] / (h // 2)))
+    caches = [("cos_cache", np.cos(angle).astype(np.float32)),
+              ("sin_cache", np.sin(angle).astype(np.float32))]
+    for name, past, s, rotary, extra in (("prompt", 0, 4, 0, {}),
+                                         ("decode_rotary", 3, 1, 1, {}),
+                                         ("past_rotary_interleaved", 2, 3, 1,
+                                          {"rotary_interleaved": 1}),
+                                         ("prompt_window_softcap", 0, 5, 0,
+                                          {"local_window_size": 2, "softcap": 2.0})):
+        total = past + s
+        b = 1 if past and s > 1 else 2  # ORT's limit for a chunk after a past
+        inputs = [("q", normal(rng, b, s, heads * h)), ("k", normal(rng, b, s, kv_heads * h)),
+                  ("v", normal(rng, b, s, kv_heads * h))]
+        names = ["q", "k", "v"]
+        outs = ["y"]
+        if past:
+            inputs += [("past_k", normal(rng, b, kv_heads, past, h)),
+                       ("past_v", normal(rng, b, kv_heads, past, h))]
+            names += ["past_k", "past_v"]
+            outs += ["present_k", "present_v"]
+        else:
+            names += ["", ""]
+        inputs += [("seqlens_k", np.full(b, total - 1, np.int32)),
+                   ("total_len", np.array(total, np.int32))]
+        names += ["seqlens_k", "total_len"]
+        inits = []
+        if rotary:
+            names += ["cos_cache", "sin_cache"]
+            inits = caches
+        c.add(f"gqa_{name}", "GroupQueryAttention", inputs, outs,
+              {"num_heads": heads, "kv_num_heads": kv_heads, "do_rotary": rotary, **extra},
+              initializers=inits, node_inputs=names)
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
@@ -258,6 +317,8 @@ def main():
     quantize(c, rng)
     matmul_nbits(c, rng)
     gather_block_quantized(c, rng)
+    attention(c, rng)
+    group_query_attention(c, rng)
     c.run()
     print(f"extra_cases_contrib.py: wrote {c.writer.count} cases to {sys.argv[1]}/node")
 

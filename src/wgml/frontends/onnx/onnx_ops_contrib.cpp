@@ -159,6 +159,47 @@ void convert_skip_simplified_layer_norm(NodeContext& ctx) {
 
 // --- rotary embedding
 
+// Rotates x4 ([B, S, N, H] with head_axis 2, or [B, N, S, H] with head_axis 1) at positions
+// pos [B or 1, S]: its first `rot` values of each head in pairs, the rest unchanged.
+ValueId rotate(NodeContext& ctx, ValueId x4, int64_t head_axis, ValueId pos, ValueId cos_cache,
+               ValueId sin_cache, bool interleaved, int64_t rot, int64_t head_size) {
+  const int64_t half = rot / 2;
+  // cos/sin [B, S, half] placed against x4's head axis: [B, S, 1, half] or [B, 1, S, half].
+  auto table = [&](ValueId cache) {
+    const ValueId g = ctx.op1("gather", {cache, pos}, {{"axis", int64_t{0}}});
+    return unsqueeze(ctx, g, head_axis);
+  };
+  ValueId c = table(cos_cache), s = table(sin_cache);
+  const ValueId x_rot = rot < head_size ? slice(ctx, x4, 3, 0, rot) : x4;
+  ValueId rotated;
+  if (interleaved) {
+    const ValueId pairs = reshape0(ctx, x_rot, {0, 0, 0, half, 2});
+    const ValueId x1 = slice(ctx, pairs, 4, 0, 1), x2 = slice(ctx, pairs, 4, 1, 2);
+    c = unsqueeze(ctx, c, 4);
+    s = unsqueeze(ctx, s, 4);
+    const ValueId o1 = ctx.op1("sub", {ctx.op1("mul", {x1, c}), ctx.op1("mul", {x2, s})});
+    const ValueId o2 = ctx.op1("add", {ctx.op1("mul", {x2, c}), ctx.op1("mul", {x1, s})});
+    rotated = reshape0(ctx, ctx.op1("concat", {o1, o2}, {{"axis", int64_t{4}}}), {0, 0, 0, rot});
+  } else {
+    const ValueId x1 = slice(ctx, x_rot, 3, 0, half), x2 = slice(ctx, x_rot, 3, half, rot);
+    const ValueId o1 = ctx.op1("sub", {ctx.op1("mul", {x1, c}), ctx.op1("mul", {x2, s})});
+    const ValueId o2 = ctx.op1("add", {ctx.op1("mul", {x2, c}), ctx.op1("mul", {x1, s})});
+    rotated = ctx.op1("concat", {o1, o2}, {{"axis", int64_t{3}}});
+  }
+  if (rot < head_size)
+    rotated = ctx.op1("concat", {rotated, slice(ctx, x4, 3, rot, kEnd)}, {{"axis", int64_t{3}}});
+  return rotated;
+}
+
+// Positions offset + 0..S-1 as [1, S], S being dim `seq_axis` of `like`.
+ValueId positions_from(NodeContext& ctx, ValueId offset, ValueId like, int64_t seq_axis) {
+  const ValueId s =
+      ctx.op1("squeeze", {ctx.shape_of(like, seq_axis, seq_axis + 1)}, {{"axes", Ints{0}}});
+  const ValueId steps = ctx.op1("arange", {}, {{"dtype", std::string("int64")}}, {{"limit", s}});
+  return ctx.op1("add",
+                 {reshape0(ctx, ctx.cast(offset, DType::Int64), {1, 1}), unsqueeze(ctx, steps, 0)});
+}
+
 // RotaryEmbedding (input, position_ids, cos_cache, sin_cache). input is [B, S, hidden] or
 // [B, N, S, H]; position_ids [B, S], or one offset (the positions are offset + 0..S-1); the caches
 // [max_position, rotary_dim / 2]. The first rotary_dim values of each head rotate (pairs
@@ -187,38 +228,9 @@ void convert_rotary_embedding(NodeContext& ctx) {
   }
   // Positions [B or 1, S].
   ValueId pos = ctx.cast(ctx.input(1), DType::Int64);
-  if (ctx.rank(pos) != 2) {
-    const ValueId s =
-        ctx.op1("squeeze", {ctx.shape_of(x, seq_axis, seq_axis + 1)}, {{"axes", Ints{0}}});
-    const ValueId steps = ctx.op1("arange", {}, {{"dtype", std::string("int64")}}, {{"limit", s}});
-    const ValueId offset = reshape0(ctx, pos, {1, 1});
-    pos = ctx.op1("add", {offset, unsqueeze(ctx, steps, 0)});
-  }
-  // cos/sin [B, S, half] placed against x4's head axis: [B, S, 1, half] or [B, 1, S, half].
-  const int64_t head_axis = rank == 3 ? 2 : 1;
-  auto table = [&](ValueId cache) {
-    const ValueId g = ctx.op1("gather", {cache, pos}, {{"axis", int64_t{0}}});
-    return unsqueeze(ctx, g, head_axis);
-  };
-  ValueId c = table(cos_cache), s = table(sin_cache);
-  const ValueId x_rot = rot < head_size ? slice(ctx, x4, 3, 0, rot) : x4;
-  ValueId rotated;
-  if (interleaved) {
-    const ValueId pairs = reshape0(ctx, x_rot, {0, 0, 0, half, 2});
-    const ValueId x1 = slice(ctx, pairs, 4, 0, 1), x2 = slice(ctx, pairs, 4, 1, 2);
-    c = unsqueeze(ctx, c, 4);
-    s = unsqueeze(ctx, s, 4);
-    const ValueId o1 = ctx.op1("sub", {ctx.op1("mul", {x1, c}), ctx.op1("mul", {x2, s})});
-    const ValueId o2 = ctx.op1("add", {ctx.op1("mul", {x2, c}), ctx.op1("mul", {x1, s})});
-    rotated = reshape0(ctx, ctx.op1("concat", {o1, o2}, {{"axis", int64_t{4}}}), {0, 0, 0, rot});
-  } else {
-    const ValueId x1 = slice(ctx, x_rot, 3, 0, half), x2 = slice(ctx, x_rot, 3, half, rot);
-    const ValueId o1 = ctx.op1("sub", {ctx.op1("mul", {x1, c}), ctx.op1("mul", {x2, s})});
-    const ValueId o2 = ctx.op1("add", {ctx.op1("mul", {x2, c}), ctx.op1("mul", {x1, s})});
-    rotated = ctx.op1("concat", {o1, o2}, {{"axis", int64_t{3}}});
-  }
-  if (rot < head_size)
-    rotated = ctx.op1("concat", {rotated, slice(ctx, x4, 3, rot, kEnd)}, {{"axis", int64_t{3}}});
+  if (ctx.rank(pos) != 2) pos = positions_from(ctx, pos, x, seq_axis);
+  const ValueId rotated =
+      rotate(ctx, x4, rank == 3 ? 2 : 1, pos, cos_cache, sin_cache, interleaved, rot, head_size);
   ctx.set_outputs({rank == 3 ? reshape0(ctx, rotated, {0, 0, -1}) : rotated});
 }
 
@@ -334,6 +346,140 @@ void convert_gather_block_quantized(NodeContext& ctx) {
   ctx.set_outputs({ctx.cast(along_qa(y, -1, 0), type)});
 }
 
+// --- attention
+
+// Scores [..., S, T] with the keys after each query's position (query i sits at T - S + i)
+// set to the lowest value, and with local_window_size > 0 those window or more before it too.
+ValueId causal_mask(NodeContext& ctx, ValueId scores, ValueId q_len_of, int64_t q_axis,
+                    ValueId k_len_of, int64_t k_axis, int64_t window) {
+  const ValueId s =
+      ctx.op1("squeeze", {ctx.shape_of(q_len_of, q_axis, q_axis + 1)}, {{"axes", Ints{0}}});
+  const ValueId t =
+      ctx.op1("squeeze", {ctx.shape_of(k_len_of, k_axis, k_axis + 1)}, {{"axes", Ints{0}}});
+  const std::string i64 = "int64";
+  const ValueId rows = unsqueeze(
+      ctx,
+      ctx.op1("add",
+              {ctx.op1("arange", {}, {{"dtype", i64}}, {{"limit", s}}), ctx.op1("sub", {t, s})}),
+      1);
+  const ValueId cols = unsqueeze(ctx, ctx.op1("arange", {}, {{"dtype", i64}}, {{"limit", t}}), 0);
+  ValueId masked = ctx.op1("greater", {cols, rows});
+  if (window > 0) {
+    const ValueId lo =
+        ctx.op1("sub", {rows, ctx.scalar(static_cast<double>(window), DType::Int64)});
+    masked = ctx.op1("logical_or", {masked, ctx.op1("less_equal", {cols, lo})});
+  }
+  const DType type = ctx.dtype(scores);
+  return ctx.op1("where", {masked, ctx.scalar(std::numeric_limits<float>::lowest(), type), scores});
+}
+
+// [B, S, N * H] -> [B, N, S, H].
+ValueId split_heads(NodeContext& ctx, ValueId v, int64_t heads) {
+  const ValueId r = reshape0(ctx, v, {0, 0, heads, -1});
+  return ctx.op1("permute", {r}, {{"perm", Ints{0, 2, 1, 3}}});
+}
+
+// MultiHeadAttention (query, key, value, bias?, key_padding_mask?, attention_bias?, past_key?,
+// past_value?) -> (output, present_key?, present_value?), for 3-D query/key/value [B, S, D]:
+// softmax(Q K^T * scale + attention_bias) V per head, keys and values after the past ones;
+// unidirectional masks keys after each query's position.
+void convert_multi_head_attention(NodeContext& ctx) {
+  const int64_t heads = ctx.required_int("num_heads");
+  const ValueId query = ctx.input(0);
+  if (!ctx.has_input(1) || !ctx.has_input(2))
+    ctx.fail_here("packed query/key/value (no key or value input) is not supported");
+  if (ctx.has_input(4)) ctx.fail_here("key_padding_mask is not supported");
+  for (size_t i = 0; i < 3; ++i) {
+    if (known_rank(ctx, ctx.input(i), "query, key and value") != 3)
+      ctx.fail_here("query, key and value must be 3-D [batch, sequence, hidden]");
+  }
+  const int64_t d = required_dim(ctx, query, 2, "query");
+  const int64_t dv = required_dim(ctx, ctx.input(2), 2, "value");
+  ValueId q = query, k = ctx.input(1), v = ctx.input(2);
+  if (ctx.has_input(3)) {
+    const ValueId bias = ctx.input(3);
+    q = ctx.op1("add", {q, slice(ctx, bias, 0, 0, d)});
+    k = ctx.op1("add", {k, slice(ctx, bias, 0, d, 2 * d)});
+    v = ctx.op1("add", {v, slice(ctx, bias, 0, 2 * d, 2 * d + dv)});
+  }
+  const int64_t head_size = d / heads;
+  const double scale = ctx.attr_float("scale", 0.0) != 0.0
+                           ? ctx.attr_float("scale", 0.0)
+                           : 1.0 / std::sqrt(static_cast<double>(head_size));
+  ValueId q4 = split_heads(ctx, q, heads), k4 = split_heads(ctx, k, heads);
+  ValueId v4 = split_heads(ctx, v, heads);
+  if (ctx.has_input(6)) k4 = ctx.op1("concat", {ctx.input(6), k4}, {{"axis", int64_t{2}}});
+  if (ctx.has_input(7)) v4 = ctx.op1("concat", {ctx.input(7), v4}, {{"axis", int64_t{2}}});
+  const DType type = ctx.dtype(query);
+  const ValueId kt = ctx.op1("permute", {k4}, {{"perm", Ints{0, 1, 3, 2}}});
+  ValueId scores = ctx.op1("mul", {ctx.op1("matmul", {q4, kt}), ctx.scalar(scale, type)});
+  if (ctx.has_input(5)) scores = ctx.op1("add", {scores, ctx.input(5)});
+  if (ctx.attr_int("unidirectional", 0) != 0) scores = causal_mask(ctx, scores, q4, 2, k4, 2, 0);
+  const ValueId probs = ctx.op1("softmax", {scores}, {{"axis", int64_t{-1}}});
+  const ValueId o4 = ctx.op1("matmul", {probs, v4});
+  const ValueId o = ctx.op1("permute", {o4}, {{"perm", Ints{0, 2, 1, 3}}});
+  ctx.set_outputs({reshape0(ctx, o, {0, 0, -1}), k4, v4});
+}
+
+// GroupQueryAttention (query, key, value, past_key?, past_value?, seqlens_k, total_seq_len,
+// cos_cache?, sin_cache?) -> (output, present_key, present_value): causal attention where
+// num_heads query heads share kv_num_heads key/value heads, keys and values appended to the
+// past ones ([B, kv_heads, P, H]), queries and keys rotated at positions P.. when do_rotary.
+// Every sequence of the batch is taken to fill the past (seqlens_k + 1 = P + S: no padding).
+void convert_group_query_attention(NodeContext& ctx) {
+  const int64_t heads = ctx.required_int("num_heads");
+  const int64_t kv_heads = ctx.required_int("kv_num_heads");
+  if (!ctx.has_input(1) || !ctx.has_input(2)) ctx.fail_here("packed QKV is not supported");
+  for (size_t i = 9; i < ctx.num_inputs(); ++i) {
+    if (ctx.has_input(i)) ctx.fail_here(str_cat("input ", i, " is not supported"));
+  }
+  if (ctx.attr_int("smooth_softmax", 0) != 0) ctx.fail_here("smooth_softmax is not supported");
+  const ValueId query = ctx.input(0);
+  const int64_t d = required_dim(ctx, query, 2, "query");
+  const int64_t head_size = d / heads;
+  const int64_t group = heads / kv_heads;
+  const DType type = ctx.dtype(query);
+  ValueId q = reshape0(ctx, query, {0, 0, heads, head_size});  // [B, S, N, H]
+  ValueId k = reshape0(ctx, ctx.input(1), {0, 0, kv_heads, head_size});
+  const ValueId v = reshape0(ctx, ctx.input(2), {0, 0, kv_heads, head_size});
+  const bool has_past = ctx.has_input(3);
+  if (ctx.attr_int("do_rotary", 0) != 0) {
+    const ValueId cos_cache = ctx.input(7), sin_cache = ctx.input(8);
+    const int64_t rot = 2 * required_dim(ctx, cos_cache, 1, "cos_cache");
+    const ValueId past_len =
+        has_past ? ctx.op1("squeeze", {ctx.shape_of(ctx.input(3), 2, 3)}, {{"axes", Ints{0}}})
+                 : ctx.scalar(0, DType::Int64);
+    const ValueId pos = positions_from(ctx, past_len, query, 1);
+    const bool interleaved = ctx.attr_int("rotary_interleaved", 0) != 0;
+    q = rotate(ctx, q, 2, pos, cos_cache, sin_cache, interleaved, rot, head_size);
+    k = rotate(ctx, k, 2, pos, cos_cache, sin_cache, interleaved, rot, head_size);
+  }
+  const Attrs bnsh = {{"perm", Ints{0, 2, 1, 3}}};
+  ValueId k4 = ctx.op1("permute", {k}, bnsh), v4 = ctx.op1("permute", {v}, bnsh);
+  if (has_past) k4 = ctx.op1("concat", {ctx.input(3), k4}, {{"axis", int64_t{2}}});
+  if (ctx.has_input(4)) v4 = ctx.op1("concat", {ctx.input(4), v4}, {{"axis", int64_t{2}}});
+  // Query heads in groups sharing one key/value head: [B, kv, group, S, H] against [B, kv, 1, T,
+  // H].
+  const ValueId q5 =
+      reshape0(ctx, ctx.op1("permute", {q}, bnsh), {0, kv_heads, group, -1, head_size});
+  const ValueId kt = unsqueeze(ctx, ctx.op1("permute", {k4}, {{"perm", Ints{0, 1, 3, 2}}}), 2);
+  const double scale = ctx.attr_float("scale", 0.0) != 0.0
+                           ? ctx.attr_float("scale", 0.0)
+                           : 1.0 / std::sqrt(static_cast<double>(head_size));
+  ValueId scores = ctx.op1("mul", {ctx.op1("matmul", {q5, kt}), ctx.scalar(scale, type)});
+  const double softcap = ctx.attr_float("softcap", 0.0);
+  if (softcap > 0) {
+    const ValueId cap = ctx.scalar(softcap, type);
+    scores = ctx.op1("mul", {ctx.op1("tanh", {ctx.op1("div", {scores, cap})}), cap});
+  }
+  scores = causal_mask(ctx, scores, query, 1, k4, 2, ctx.attr_int("local_window_size", -1));
+  const ValueId probs = ctx.op1("softmax", {scores}, {{"axis", int64_t{-1}}});
+  const ValueId o5 = ctx.op1("matmul", {probs, unsqueeze(ctx, v4, 2)});  // [B, kv, group, S, H]
+  const ValueId o4 = reshape0(ctx, o5, {0, heads, -1, head_size});
+  const ValueId o = ctx.op1("permute", {o4}, bnsh);
+  ctx.set_outputs({reshape0(ctx, o, {0, 0, -1}), k4, v4});
+}
+
 // QuantizeLinear/DequantizeLinear of com.microsoft: ONNX's forms (per tensor, per axis).
 void same_as_onnx(NodeContext& ctx) {
   const Converter* c = converter_table().find("", ctx.node().op_type);
@@ -360,6 +506,8 @@ void register_contrib_converters(ConverterTable& t) {
   t.add_in_domain(ms, "DequantizeLinear", same_as_onnx);
   t.add_in_domain(ms, "MatMulNBits", convert_matmul_nbits);
   t.add_in_domain(ms, "GatherBlockQuantized", convert_gather_block_quantized);
+  t.add_in_domain(ms, "MultiHeadAttention", convert_multi_head_attention);
+  t.add_in_domain(ms, "GroupQueryAttention", convert_group_query_attention);
 }
 
 }  // namespace wgml::onnx
