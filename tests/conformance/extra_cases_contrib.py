@@ -106,7 +106,9 @@ def activations(c, rng):
     x = normal(rng, 2, 3, 8)
     b = normal(rng, 8)
     c.add("fast_gelu_bias", "FastGelu", [("x", x), ("bias", b)], ["y"], dims={"x": BS})
-    c.add("fast_gelu", "FastGelu", [("x", normal(rng, 4, 16) * 3)], ["y"])
+    # Within +-4: further out ORT's tanh approximation loses the tail's relative precision (at
+    # x = -4.66 it gives -1.66e-6 for -2.06e-6), which the comparison's atol does not cover.
+    c.add("fast_gelu", "FastGelu", [("x", np.clip(normal(rng, 4, 16) * 2, -4, 4))], ["y"])
     c.add("bias_gelu", "BiasGelu", [("a", normal(rng, 2, 5, 16) * 2)], ["y"],
           initializers=[("b", normal(rng, 16))])
     c.add("gelu", "Gelu", [("x", normal(rng, 3, 7) * 2)], ["y"])
