@@ -83,10 +83,11 @@ std::string failure_category(const CaseId& id, const std::string& error) {
   std::set<std::string> missing;
   for (const onnx::NodeProto& n : g.nodes) {
     if (!n.domain.empty() && n.domain != "ai.onnx") {
-      missing.insert(n.domain + "." + n.op_type);
+      if (!onnx::converter_table().find(n.domain, n.op_type))
+        missing.insert(n.domain + "." + n.op_type);
       continue;
     }
-    const onnx::Converter* c = onnx::converter_table().find(n.op_type);
+    const onnx::Converter* c = onnx::converter_table().find("", n.op_type);
     if (!c)
       missing.insert(n.op_type);
     else if (c->min_opset > opset)

@@ -33,11 +33,13 @@ class CaseWriter:
             os.makedirs(os.path.join(root, folder), exist_ok=True)
 
     def case(
-        self, name, opset, nodes, inputs, outputs, initializers=(), dims=None, output_shapes=True
+        self, name, opset, nodes, inputs, outputs, initializers=(), dims=None, output_shapes=True,
+        extra_opsets=(),
     ):
         """One model. inputs/outputs/initializers: lists of (name, array); dims: {value name:
         [int, symbolic name or None per axis]} to declare dynamic dims; output_shapes=False
-        declares the outputs without a shape."""
+        declares the outputs without a shape; extra_opsets: (domain, version) pairs imported
+        besides the default domain."""
         dims = dims or {}
 
         def info(n, a, with_shape=True):
@@ -55,7 +57,9 @@ class CaseWriter:
             [info(n, np.asarray(a), output_shapes) for n, a in outputs],
             [numpy_helper.from_array(a, n) for n, a in initializers],
         )
-        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+        opsets = [helper.make_opsetid("", opset)]
+        opsets += [helper.make_opsetid(d, v) for d, v in extra_opsets]
+        model = helper.make_model(graph, opset_imports=opsets)
         model.ir_version = 8
         d = os.path.join(self.root, "node", self.prefix + name)
         shutil.rmtree(d, ignore_errors=True)

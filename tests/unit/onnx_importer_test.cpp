@@ -139,6 +139,32 @@ TEST(OnnxImporter, ListsEveryUnsupportedOpAtOnce) {
                 "FancyOp (domain 'com.example'): 1 node(s) 'fancy1'"});
 }
 
+TEST(OnnxImporter, KeysConvertersByDomain) {
+  NodeProto gelu = node("FastGelu", {"x"}, {"a"}, "fast");
+  gelu.domain = "com.microsoft";
+  NodeProto missing = node("NoSuchContribOp", {"a"}, {"y"}, "nope");
+  missing.domain = "com.microsoft";
+  const ValueInfo x = tensor_info("x", ElemType::Float, {fixed(2)});
+  ModelProto m = model(17, {gelu, missing}, {x}, {"y"});
+  m.opset_imports.push_back({"com.microsoft", 1});
+  // The supported contrib op passes; the missing one is named with its domain.
+  expect_error([&] { import_model(m, ".", "contrib.onnx"); },
+               {"contrib.onnx", "1 ONNX op type(s)",
+                "NoSuchContribOp (domain 'com.microsoft'): 1 node(s) 'nope'"});
+  ModelProto ok = model(17, {gelu}, {x}, {"a"});
+  ok.opset_imports.push_back({"com.microsoft", 1});
+  ImportedModel imported = import_model(ok, ".", "contrib.onnx");
+  ASSERT_EQ(imported.graph.nodes.size(), 1u);
+  EXPECT_EQ(imported.graph.nodes[0].op, "gelu_tanh");
+  // A contrib op of the default domain, or of a domain the model does not import, is missing.
+  NodeProto plain = gelu;
+  plain.domain = "";
+  expect_error([&] { import_model(model(17, {plain}, {x}, {"a"}), ".", "m"); },
+               {"FastGelu (opset 17)"});
+  expect_error([&] { import_model(model(17, {gelu}, {x}, {"a"}), ".", "m"); },
+               {"FastGelu (domain 'com.microsoft')"});
+}
+
 TEST(OnnxImporter, RejectsCyclesUndefinedValuesAndOpsets) {
   const ValueInfo x = tensor_info("x", ElemType::Float, {fixed(2)});
   expect_error(

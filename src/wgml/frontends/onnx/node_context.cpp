@@ -207,15 +207,27 @@ void NodeContext::set_outputs(const std::vector<ValueId>& outputs) {
   outputs_ = outputs;
 }
 
-void ConverterTable::add(const std::string& op_type, ConvertFn fn, int64_t min_opset) {
-  // A second converter for one op type would never run (find takes the first): refuse it.
-  WGML_CHECK(find(op_type) == nullptr, "ONNX converter table: ", op_type, " registered twice");
-  converters_.push_back({op_type, min_opset, std::move(fn)});
+std::string canonical_domain(const std::string& domain) {
+  return domain == "ai.onnx" ? std::string() : domain;
 }
 
-const Converter* ConverterTable::find(const std::string& op_type) const {
+void ConverterTable::add(const std::string& op_type, ConvertFn fn, int64_t min_opset) {
+  add_in_domain("", op_type, std::move(fn), min_opset);
+}
+
+void ConverterTable::add_in_domain(const std::string& domain, const std::string& op_type,
+                                   ConvertFn fn, int64_t min_opset) {
+  const std::string d = canonical_domain(domain);
+  // A second converter for one op type would never run (find takes the first): refuse it.
+  WGML_CHECK(find(d, op_type) == nullptr, "ONNX converter table: ", op_type,
+             d.empty() ? "" : " (domain '" + d + "')", " registered twice");
+  converters_.push_back({d, op_type, min_opset, std::move(fn)});
+}
+
+const Converter* ConverterTable::find(const std::string& domain, const std::string& op_type) const {
+  const std::string d = canonical_domain(domain);
   for (const Converter& c : converters_) {
-    if (c.op_type == op_type) return &c;
+    if (c.op_type == op_type && c.domain == d) return &c;
   }
   return nullptr;
 }
@@ -229,6 +241,7 @@ const ConverterTable& converter_table() {
     register_signal_converters(t);
     register_data_dependent_converters(t);
     register_control_flow_converters(t);
+    register_contrib_converters(t);
     return t;
   }();
   return table;

@@ -107,17 +107,26 @@ class NodeContext {
 
 using ConvertFn = std::function<void(NodeContext&)>;
 
+// The domain a converter table keys on: "" for the default ONNX domain (also "ai.onnx").
+inline constexpr const char* kMicrosoftDomain = "com.microsoft";
+std::string canonical_domain(const std::string& domain);
+
 struct Converter {
+  std::string domain;  // canonical: "" for the default ONNX domain
   std::string op_type;
-  int64_t min_opset = 1;  // the first opset whose form of the op the converter implements
+  int64_t min_opset = 1;  // the first opset (of its domain) whose form of the op it implements
   ConvertFn convert;
 };
 
-// Every converter, from every onnx_ops_<family>.cpp.
+// Every converter, from every onnx_ops_<family>.cpp, keyed by (domain, op type).
 class ConverterTable {
  public:
+  // A converter of the default ONNX domain.
   void add(const std::string& op_type, ConvertFn fn, int64_t min_opset = 1);
-  const Converter* find(const std::string& op_type) const;
+  // A converter of another domain (com.microsoft's contrib ops).
+  void add_in_domain(const std::string& domain, const std::string& op_type, ConvertFn fn,
+                     int64_t min_opset = 1);
+  const Converter* find(const std::string& domain, const std::string& op_type) const;
   const std::vector<Converter>& all() const { return converters_; }
 
  private:
@@ -131,5 +140,6 @@ void register_nn_converters(ConverterTable& t);              // onnx_ops_nn.cpp
 void register_signal_converters(ConverterTable& t);          // onnx_ops_signal.cpp
 void register_data_dependent_converters(ConverterTable& t);  // onnx_ops_data_dependent.cpp
 void register_control_flow_converters(ConverterTable& t);    // onnx_ops_control_flow.cpp
+void register_contrib_converters(ConverterTable& t);         // onnx_ops_contrib.cpp (com.microsoft)
 
 }  // namespace wgml::onnx

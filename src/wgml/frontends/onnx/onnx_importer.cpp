@@ -30,16 +30,31 @@ std::string dirname_of(const std::string& path) {
   return slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash);
 }
 
+// The version each imported domain has in the model, keyed by canonical domain ("" default).
+using DomainOpsets = std::map<std::string, int64_t>;
+
+DomainOpsets domain_opsets(const ModelProto& model) {
+  DomainOpsets out;
+  for (const OpsetImport& o : model.opset_imports)
+    out[canonical_domain(o.domain)] = o.version;
+  return out;
+}
+
 // One message for every op type the engine cannot import, so a user learns them all at once.
-void check_supported(const GraphProto& graph, int64_t opset, const std::string& where) {
+void check_supported(const GraphProto& graph, int64_t opset, const DomainOpsets& domains,
+                     const std::string& where) {
   std::map<std::string, std::vector<std::string>> missing;  // "Op (opset N)" -> node labels
   for (size_t i = 0; i < graph.nodes.size(); ++i) {
     const NodeProto& node = graph.nodes[i];
     std::string key;
     if (!is_default_domain(node.domain)) {
+      const Converter* c = converter_table().find(node.domain, node.op_type);
+      const auto it = domains.find(canonical_domain(node.domain));
+      const int64_t version = it == domains.end() ? 0 : it->second;
+      if (c != nullptr && version >= c->min_opset) continue;
       key = node.op_type + " (domain '" + node.domain + "')";
     } else {
-      const Converter* c = converter_table().find(node.op_type);
+      const Converter* c = converter_table().find("", node.op_type);
       if (c != nullptr && opset >= c->min_opset) continue;
       key = node.op_type + " (opset " + std::to_string(opset) + ")";
     }
@@ -178,6 +193,7 @@ graph::SymShape declared_shape(const ValueInfo& info, const std::string& where) 
 struct Importer {
   graph::GraphBuilder& builder;
   int64_t opset;
+  const DomainOpsets& domains;
   std::string base_dir, where;
   ProgressFn progress;
   size_t done, total;
@@ -202,7 +218,7 @@ struct Importer {
         return import_body(sub, t, outer);
       });
       try {
-        converter_table().find(node.op_type)->convert(ctx);
+        converter_table().find(node.domain, node.op_type)->convert(ctx);
       } catch (const std::exception& e) {
         const std::string message = e.what();
         if (message.rfind(where, 0) == 0) throw;  // already placed, by a subgraph's node
@@ -229,7 +245,7 @@ struct Importer {
                                        const std::map<std::string, ValueId>& outer) {
     const std::string label = where + " (subgraph '" + sub.name + "')";
     WGML_CHECK(!sub.has_sparse_initializers, label, ": sparse initializers are not supported");
-    check_supported(sub, opset, label);
+    check_supported(sub, opset, domains, label);
     std::map<std::string, ValueId> scope = outer;
     for (const TensorProto& init : sub.initializers)
       scope[init.name] =
@@ -257,7 +273,7 @@ struct Importer {
     WGML_CHECK(!sub.has_sparse_initializers, label, ": sparse initializers are not supported");
     WGML_CHECK(sub.inputs.size() == declared.size(), label, ": the body takes ", sub.inputs.size(),
                " inputs, the node gives it ", declared.size());
-    check_supported(sub, opset, label);
+    check_supported(sub, opset, domains, label);
     NodeContext::ImportedBody body;
     body.graph = std::make_shared<graph::Graph>();
     graph::GraphBuilder inner(*body.graph);
@@ -282,7 +298,7 @@ struct Importer {
       scope[name] = inner.input(name, v.dtype, v.shape_known, v.shape);
       body.captured.push_back(it->second);
     }
-    Importer nested{inner, opset, base_dir, label, {}, 0, 0};
+    Importer nested{inner, opset, domains, base_dir, label, {}, 0, 0};
     nested.convert_nodes(sub, scope);
     std::vector<ValueId> outputs;
     std::vector<std::string> names;
@@ -320,7 +336,8 @@ ImportedModel import_model(const ModelProto& model, const std::string& base_dir,
   std::sort(out.op_histogram.begin(), out.op_histogram.end(),
             [](const auto& a, const auto& b) { return a.second > b.second; });
 
-  check_supported(g, opset, where);
+  const DomainOpsets domains = domain_opsets(model);
+  check_supported(g, opset, domains, where);
 
   graph::GraphBuilder builder(out.graph);
   std::map<std::string, ValueId> values;
@@ -343,7 +360,7 @@ ImportedModel import_model(const ModelProto& model, const std::string& base_dir,
         builder.input(info.name, dtype, info.has_shape, declared_shape(info, where));
   }
 
-  Importer importer{builder, opset, base_dir, where, progress, done, total};
+  Importer importer{builder, opset, domains, base_dir, where, progress, done, total};
   importer.convert_nodes(g, values);
 
   std::vector<ValueId> outputs;
