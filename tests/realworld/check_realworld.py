@@ -8,7 +8,9 @@ For each model: `wgml info model.onnx` must infer every shape (no "some shapes n
 line, no '?' in an output's shape); then for each input set `wgml run model.onnx --device D
 --input NAME=FILE ... --output-dir TMP --repeat 1` must write every output with ORT's shape and
 dtype, float outputs within a relative Frobenius error ||got - ref|| / ||ref|| <= 1e-4 and
-integer/bool outputs equal. Prints a table; exits 1 on any failure.
+integer/bool outputs equal. Quantized models (quantized_models.py) must also keep the constants
+`wgml info` reports on the device within 1.1x the file's weights, and outputs that are
+dequantized integers are compared by quantization steps. Prints a table; exits 1 on any failure.
 """
 import argparse
 import json
@@ -39,8 +41,8 @@ def output_file(name):
     return re.sub(r"[^A-Za-z0-9._-]", "_", name) + ".npy"
 
 
-def check_info(args, model_path, outputs):
-    """Returns a list of problems with `wgml info`'s shapes."""
+def check_info(args, model_path, outputs, max_constant_bytes=None):
+    """Returns a list of problems with `wgml info`'s shapes (and resident constants)."""
     try:
         proc = subprocess.run([args.wgml, "info", model_path], capture_output=True, text=True)
     except OSError as e:
@@ -62,6 +64,14 @@ def check_info(args, model_path, outputs):
             seen.add(name)
             if "?" in shape:
                 problems.append(f"`wgml info` has an output shape with '?': {line.strip()}")
+    if max_constant_bytes is not None:
+        found = re.search(r"constants on the device \([0-9.]+ MiB, ([0-9]+) bytes\)", text)
+        if not found:
+            problems.append("`wgml info` does not report the constants on the device")
+        elif int(found.group(1)) > max_constant_bytes:
+            problems.append(f"{found.group(1)} bytes of constants on the device, over "
+                            f"{max_constant_bytes} (1.1 x the file's weights): quantized "
+                            "weights were widened")
     missing = [o for o in outputs if o not in seen]
     if missing:
         problems.append(f"`wgml info` lists no output {missing}")
@@ -70,7 +80,18 @@ def check_info(args, model_path, outputs):
     return problems
 
 
-def run_set(args, root, model_path, entry):
+def quantized_problem(got, ref, step):
+    """Dequantized integers: every element within one step of ORT's, at most 1% off at all."""
+    off = np.abs(got.astype(np.float64) - ref.astype(np.float64))
+    if not np.all(off <= step * 1.001):
+        return f"an element is {off.max() / step:.1f} steps of {step} off ORT's"
+    moved = int(np.sum(off > step * 1e-3))
+    if moved > 0.01 * ref.size:
+        return f"{moved} of {ref.size} elements are a step off ORT's (over 1%)"
+    return None
+
+
+def run_set(args, root, model_path, entry, quant_step=None, tolerance=TOLERANCE):
     """Returns (max float error or nan, wall seconds, list of problems)."""
     with tempfile.TemporaryDirectory(prefix="wgml-realworld-") as out_dir:
         cmd = [args.wgml, "run", model_path, "--device", args.device, "--output-dir", out_dir,
@@ -99,12 +120,18 @@ def run_set(args, root, model_path, entry):
                 problems.append(f"output '{name}': {got.dtype} {list(got.shape)}, ORT's is "
                                 f"{ref.dtype} {list(ref.shape)}")
                 continue
-            if np.issubdtype(ref.dtype, np.floating):
+            if quant_step is not None:
                 err = rel_error(got, ref)
                 errors.append(err)
-                if not err <= TOLERANCE:  # also catches NaN
+                problem = quantized_problem(got, ref, quant_step)
+                if problem:
+                    problems.append(f"output '{name}': {problem}")
+            elif np.issubdtype(ref.dtype, np.floating):
+                err = rel_error(got, ref)
+                errors.append(err)
+                if not err <= tolerance:  # also catches NaN
                     problems.append(f"output '{name}': relative error {err:.2e} > "
-                                    f"{TOLERANCE:.0e}")
+                                    f"{tolerance:.0e}")
             elif not np.array_equal(got, ref):
                 errors.append(0.0)
                 problems.append(f"output '{name}': {int(np.sum(got != ref))} of {ref.size} "
@@ -140,7 +167,8 @@ def main():
             continue
         model = manifest["models"][name]
         model_path = os.path.join(args.dir, model["file"])
-        info_problems = check_info(args, model_path, model["outputs"])
+        info_problems = check_info(args, model_path, model["outputs"],
+                                   model.get("max_constant_bytes"))
         failures += [f"{name}: {p}" for p in info_problems]
         info = "MISS" if info_problems else "ok"
         for set_name, entry in model["sets"].items():
@@ -150,7 +178,9 @@ def main():
                 print(f"{label} {'NO REF':>10}", flush=True)
                 failures.append(f"{name}/{set_name}: no ORT reference in the manifest")
                 continue
-            err, wall, problems = run_set(args, args.dir, model_path, entry)
+            err, wall, problems = run_set(args, args.dir, model_path, entry,
+                                          model.get("quant_step"),
+                                          model.get("rel_tolerance", TOLERANCE))
             status = "FAILED" if err != err and problems else f"{err:.2e}"
             print(f"{label} {status:>10} {wall:>7.2f}{'  MISS' if problems else ''}",
                   flush=True)

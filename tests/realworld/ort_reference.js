@@ -107,6 +107,7 @@ async function main() {
         executionProviders: ['cpu'],
         graphOptimizationLevel: 'all',
         intraOpNumThreads: 1,
+        ...(model.ort_options || {}),  // QDQ graphs: the graph's own semantics, not fusions
       });
     } catch (e) {
       console.error(`ort_reference: ${name}: ORT rejects the model: ${e.message}`);

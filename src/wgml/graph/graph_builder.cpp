@@ -16,7 +16,7 @@ namespace {
 // its inputs (a generator such as ConstantOfShape, or a quantized weight cast to float or int32)
 // is computed on the device at run time instead, so a model's resident constants stay what its
 // file stores (int8 weights stay int8) and loading never allocates far more than the file holds.
-constexpr double kWideningFoldBytes = 64.0 * 1024;
+constexpr double kWideningFoldBytes = 4.0 * 1024;
 constexpr double kWideningFactor = 1.25;
 
 Tensor meta_like(const Tensor& t) {
