@@ -85,6 +85,25 @@ const graph::SymShape* NodeContext::shape(ValueId v) const {
   return value.shape_known ? &value.shape : nullptr;
 }
 
+int64_t NodeContext::known_rank(ValueId v, const std::string& what) const {
+  const int64_t r = rank(v);
+  if (r < 0) fail_here("the rank of " + what + " is not known when the model loads");
+  return r;
+}
+
+int64_t NodeContext::static_dim(ValueId v, int64_t axis) const {
+  const graph::SymShape* s = shape(v);
+  if (s == nullptr) return -1;
+  if (axis < 0) axis += static_cast<int64_t>(s->size());
+  if (axis < 0 || axis >= static_cast<int64_t>(s->size())) return -1;
+  const graph::SymDim& d = (*s)[static_cast<size_t>(axis)];
+  return d.is_static() ? d.value : -1;
+}
+
+bool NodeContext::wants_output(size_t i) const {
+  return i < node_.outputs.size() && !node_.outputs[i].empty();
+}
+
 bool NodeContext::has_attr(const std::string& name) const {
   return node_.attribute(name) != nullptr;
 }

@@ -35,9 +35,15 @@ class NodeContext {
   // The input's value as integers/floats: a constant, read now; raises when not constant.
   Ints constant_ints(size_t i) const;
   Floats constant_floats(size_t i) const;
-  DType dtype(ValueId v) const;                   // raises when inference could not tell
+  DType dtype(ValueId v) const;                   // always known (types never wait for shapes)
   int64_t rank(ValueId v) const;                  // -1 when unknown
   const graph::SymShape* shape(ValueId v) const;  // nullptr when unknown
+  // The rank, raising naming the node (and `what`) when inference could not tell it.
+  int64_t known_rank(ValueId v, const std::string& what) const;
+  // The size of dim `axis` (negative counts from the end) when static, else -1.
+  int64_t static_dim(ValueId v, int64_t axis) const;
+  // Whether the node lists output `i` under a name (ONNX omits optional outputs with "").
+  bool wants_output(size_t i) const;
 
   // --- attributes (ONNX names), each with the default the caller passes for this opset
   bool has_attr(const std::string& name) const;

@@ -19,29 +19,8 @@ namespace {
 using graph::kNoValue;
 constexpr int64_t kEnd = std::numeric_limits<int64_t>::max();
 
-bool wants_output(const NodeContext& ctx, size_t i) {
-  const std::vector<std::string>& outs = ctx.node().outputs;
-  return i < outs.size() && !outs[i].empty();
-}
-
-int64_t known_rank(const NodeContext& ctx, ValueId v, const std::string& what) {
-  const int64_t r = ctx.rank(v);
-  if (r < 0) ctx.fail_here("the rank of " + what + " is not known when the model loads");
-  return r;
-}
-
-// The size of dim `axis` (negative counts from the end) when static, else -1.
-int64_t static_dim(const NodeContext& ctx, ValueId v, int64_t axis) {
-  const graph::SymShape* shape = ctx.shape(v);
-  if (shape == nullptr) return -1;
-  const int64_t rank = static_cast<int64_t>(shape->size());
-  if (axis < 0) axis += rank;
-  if (axis < 0 || axis >= rank) return -1;
-  return (*shape)[static_cast<size_t>(axis)].value;
-}
-
 int64_t required_dim(const NodeContext& ctx, ValueId v, int64_t axis, const std::string& what) {
-  const int64_t d = static_dim(ctx, v, axis);
+  const int64_t d = ctx.static_dim(v, axis);
   if (d < 0) ctx.fail_here(str_cat("dim ", axis, " of ", what, " must be known at load time"));
   return d;
 }
@@ -91,7 +70,7 @@ void convert_bias_add(NodeContext& ctx) {
 // in x's type. Returns {normalized, inv_std_var (float32, keepdims)}.
 std::pair<ValueId, ValueId> rms_normalize(NodeContext& ctx, ValueId x, int64_t first,
                                           double epsilon) {
-  const int64_t rank = known_rank(ctx, x, "the input");
+  const int64_t rank = ctx.known_rank(x, "the input");
   if (first < 0) first += rank;
   if (first < 0 || first >= rank) ctx.fail_here("axis is out of range");
   Ints axes;
@@ -120,7 +99,7 @@ void convert_simplified_layer_norm(NodeContext& ctx) {
   const ValueId x = ctx.input(0);
   const auto [y, inv] =
       rms_normalize(ctx, x, ctx.attr_int("axis", -1), ctx.attr_float("epsilon", 1e-5));
-  if (wants_output(ctx, 2)) ctx.fail_here("the Mean output is not supported");
+  if (ctx.wants_output(2)) ctx.fail_here("the Mean output is not supported");
   ctx.set_outputs({ctx.op1("mul", {y, ctx.input(1)}), inv});
 }
 
@@ -139,7 +118,7 @@ void convert_skip_layer_norm(NodeContext& ctx) {
   const ValueId y = ctx.op1("layer_norm", {sum, ctx.input(2), ctx.optional_input(3)},
                             {{"axis", int64_t{-1}}, {"epsilon", epsilon}});
   ValueId mean = kNoValue, inv = kNoValue;
-  if (wants_output(ctx, 1) || wants_output(ctx, 2)) {
+  if (ctx.wants_output(1) || ctx.wants_output(2)) {
     const auto stats = layer_stats(ctx, sum, epsilon);
     mean = stats.first;
     inv = stats.second;
@@ -153,7 +132,7 @@ void convert_skip_simplified_layer_norm(NodeContext& ctx) {
   const double epsilon = ctx.attr_float("epsilon", 1e-12);
   const ValueId sum = skip_sum(ctx, ctx.optional_input(3));
   const auto [y, inv] = rms_normalize(ctx, sum, -1, epsilon);
-  if (wants_output(ctx, 1)) ctx.fail_here("the mean output is not supported");
+  if (ctx.wants_output(1)) ctx.fail_here("the mean output is not supported");
   ctx.set_outputs({ctx.op1("mul", {y, ctx.input(2)}), kNoValue, inv, sum});
 }
 
@@ -209,7 +188,7 @@ void convert_rotary_embedding(NodeContext& ctx) {
   const ValueId cos_cache = ctx.input(2), sin_cache = ctx.input(3);
   const bool interleaved = ctx.attr_int("interleaved", 0) != 0;
   if (ctx.attr_int("is_packed_batching", 0) != 0) ctx.fail_here("packed batching is not supported");
-  const int64_t rank = known_rank(ctx, x, "the input");
+  const int64_t rank = ctx.known_rank(x, "the input");
   if (rank != 3 && rank != 4) ctx.fail_here("the input must be 3-D or 4-D");
   const int64_t half = required_dim(ctx, cos_cache, 1, "cos_cache");
   const int64_t num_heads = ctx.attr_int("num_heads", 0);
@@ -239,7 +218,7 @@ void convert_rotary_embedding(NodeContext& ctx) {
 // Splits packed 4-bit values along the last axis: [..., D] uint8 -> [..., 2 * D] (low nibble
 // first), with integer ops on whatever device holds them.
 ValueId unpack_nibbles(NodeContext& ctx, ValueId packed) {
-  const int64_t rank = known_rank(ctx, packed, "packed data");
+  const int64_t rank = ctx.known_rank(packed, "packed data");
   const ValueId u8 = ctx.cast(packed, DType::UInt8);
   const ValueId sixteen = ctx.scalar(16, DType::UInt8);
   const ValueId lo = unsqueeze(ctx, ctx.op1("mod", {u8, sixteen}), rank);
@@ -299,8 +278,8 @@ void convert_gather_block_quantized(NodeContext& ctx) {
   const int64_t block = ctx.attr_int("block_size", 128);
   if (ctx.dtype(data) != DType::UInt8) ctx.fail_here("data must be uint8 (packed int4 is not)");
   if (bits != 4 && bits != 8) ctx.fail_here(str_cat("bits ", bits, " is not supported (4 or 8)"));
-  const int64_t rank = known_rank(ctx, data, "data");
-  const int64_t irank = known_rank(ctx, indices, "indices");
+  const int64_t rank = ctx.known_rank(data, "data");
+  const int64_t irank = ctx.known_rank(indices, "indices");
   int64_t ga = ctx.attr_int("gather_axis", 0), qa = ctx.attr_int("quantize_axis", 1);
   if (ga < 0) ga += rank;
   if (qa < 0) qa += rank;
@@ -390,7 +369,7 @@ void convert_multi_head_attention(NodeContext& ctx) {
     ctx.fail_here("packed query/key/value (no key or value input) is not supported");
   if (ctx.has_input(4)) ctx.fail_here("key_padding_mask is not supported");
   for (size_t i = 0; i < 3; ++i) {
-    if (known_rank(ctx, ctx.input(i), "query, key and value") != 3)
+    if (ctx.known_rank(ctx.input(i), "query, key and value") != 3)
       ctx.fail_here("query, key and value must be 3-D [batch, sequence, hidden]");
   }
   const int64_t d = required_dim(ctx, query, 2, "query");

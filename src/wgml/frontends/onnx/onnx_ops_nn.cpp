@@ -21,26 +21,6 @@ using graph::kNoValue;
 
 // --- small helpers shared by the converters below
 
-// True when the node lists output `i` under a name (ONNX omits optional outputs with "").
-bool wants_output(const NodeContext& ctx, size_t i) {
-  const std::vector<std::string>& outs = ctx.node().outputs;
-  return i < outs.size() && !outs[i].empty();
-}
-
-// The value's rank, raising naming the node when inference could not tell it.
-int64_t known_rank(const NodeContext& ctx, ValueId v, const std::string& what) {
-  const int64_t r = ctx.rank(v);
-  if (r < 0) ctx.fail_here("the rank of " + what + " is not known when the model loads");
-  return r;
-}
-
-// The size of dim `axis` of `v` when static, else -1.
-int64_t static_dim(const NodeContext& ctx, ValueId v, int64_t axis) {
-  const graph::SymShape* shape = ctx.shape(v);
-  if (shape == nullptr || axis < 0 || axis >= static_cast<int64_t>(shape->size())) return -1;
-  return (*shape)[static_cast<size_t>(axis)].value;
-}
-
 // The value's whole shape when every dim is static.
 bool static_shape(const NodeContext& ctx, ValueId v, Ints* out) {
   const graph::SymShape* shape = ctx.shape(v);
@@ -234,7 +214,7 @@ void convert_max_pool(NodeContext& ctx) {
   if (!ctx.has_attr("kernel_shape")) ctx.fail_here("attribute 'kernel_shape' is required");
   attrs.set("ceil_mode", ctx.attr_int("ceil_mode", 0));
   const ValueId values = ctx.op1("max_pool", {ctx.input(0)}, attrs);
-  if (!wants_output(ctx, 1)) {
+  if (!ctx.wants_output(1)) {
     ctx.set_outputs({values});
     return;
   }
@@ -277,7 +257,7 @@ void convert_max_unpool(NodeContext& ctx) {
     }
     Ints sizes;
     for (size_t d = 0; d < spatial; ++d) {
-      const int64_t in = static_dim(ctx, x, static_cast<int64_t>(d + 2));
+      const int64_t in = ctx.static_dim(x, static_cast<int64_t>(d + 2));
       if (in < 0) ctx.fail_here("the spatial sizes of X must be known when the model loads");
       sizes.push_back((in - 1) * strides[d] + kernel[d] - pads[d] - pads[d + spatial]);
     }
@@ -321,12 +301,12 @@ void convert_lp_pool(NodeContext& ctx) {
   const ValueId x = ctx.input(0);
   const int64_t p = lp_order(ctx);
   const Ints kernel = ctx.required_ints("kernel_shape");
-  const int64_t rank = known_rank(ctx, x, "X");
+  const int64_t rank = ctx.known_rank(x, "X");
   if (static_cast<int64_t>(kernel.size()) != rank - 2) {
     ctx.fail_here(str_cat("kernel_shape ", kernel, " needs one value per spatial axis of X (rank ",
                           rank, ")"));
   }
-  const int64_t channels = static_dim(ctx, x, 1);
+  const int64_t channels = ctx.static_dim(x, 1);
   if (channels < 0) ctx.fail_here("the channel count of X must be known when the model loads");
   Attrs attrs = window_attrs(ctx, {"strides", "pads", "dilations"});
   const size_t spatial = kernel.size();
@@ -368,7 +348,7 @@ void convert_lp_pool(NodeContext& ctx) {
 void convert_global_lp_pool(NodeContext& ctx) {
   const ValueId x = ctx.input(0);
   const int64_t p = lp_order(ctx);
-  const int64_t rank = known_rank(ctx, x, "X");
+  const int64_t rank = ctx.known_rank(x, "X");
   if (rank < 3) ctx.fail_here("X must be [N, C, D1, ...] with a spatial axis");
   const Ints axes = axes_from(2, rank);
   const ValueId s = ctx.op1("sum", {abs_pow(ctx, x, p)}, reduce_keep(axes));
@@ -395,13 +375,13 @@ Standardized standardize(NodeContext& ctx, ValueId x, const Ints& axes, double e
 // channel's, and outputs the running statistics updated by momentum.
 void convert_batch_norm_training(NodeContext& ctx, const std::vector<ValueId>& params,
                                  double epsilon) {
-  if (wants_output(ctx, 3) || wants_output(ctx, 4)) {
+  if (ctx.wants_output(3) || ctx.wants_output(4)) {
     ctx.fail_here(
         "outputs 3 and 4 (saved_mean, saved_var) of opsets before 14 are not "
         "supported; the running mean and variance (outputs 1, 2) are");
   }
   const ValueId x = ctx.input(0);
-  const int64_t rank = known_rank(ctx, x, "X");
+  const int64_t rank = ctx.known_rank(x, "X");
   if (rank < 2) ctx.fail_here(str_cat("X must be [N, C, ...], got rank ", rank));
   Ints axes{0};
   for (int64_t d = 2; d < rank; ++d)
@@ -434,14 +414,14 @@ void convert_batch_norm(NodeContext& ctx) {
     params.push_back(ctx.cast(ctx.input(i), dtype));
   const double epsilon = ctx.attr_float("epsilon", 1e-5);
   const bool training = ctx.opset() >= 14 ? ctx.attr_int("training_mode", 0) != 0
-                                          : wants_output(ctx, 1) || wants_output(ctx, 2) ||
-                                                wants_output(ctx, 3) || wants_output(ctx, 4);
+                                          : ctx.wants_output(1) || ctx.wants_output(2) ||
+                                                ctx.wants_output(3) || ctx.wants_output(4);
   if (training) {
     convert_batch_norm_training(ctx, params, epsilon);
     return;
   }
   for (size_t o = 1; o < ctx.node().outputs.size(); ++o) {
-    if (wants_output(ctx, o)) {
+    if (ctx.wants_output(o)) {
       ctx.fail_here("output " + std::to_string(o) + " ('" + ctx.node().outputs[o] +
                     "') is a training statistic, output only when training_mode=1");
     }
@@ -478,14 +458,14 @@ void convert_layer_norm(NodeContext& ctx) {
   const double epsilon = ctx.attr_float("epsilon", 1e-5);
   const int64_t axis = ctx.attr_int("axis", -1);
   const DType stash = stash_dtype(ctx);
-  if (!wants_output(ctx, 1) && !wants_output(ctx, 2)) {
+  if (!ctx.wants_output(1) && !ctx.wants_output(2)) {
     // The engine computes in float32 whatever X is, at least stash_type's precision.
     ctx.set_outputs({ctx.op1("layer_norm", {x, ctx.input(1), ctx.optional_input(2)},
                              {{"axis", axis}, {"epsilon", epsilon}})});
     return;
   }
   // Mean and InvStdDev wanted: the stages spelled out, the first in float32.
-  const int64_t rank = known_rank(ctx, x, "X");
+  const int64_t rank = ctx.known_rank(x, "X");
   const int64_t first = axis < 0 ? axis + rank : axis;
   if (first < 0 || first >= rank) ctx.fail_here(str_cat("axis ", axis, " is out of range for X"));
   const DType dtype = ctx.dtype(x);
@@ -541,7 +521,7 @@ void convert_lrn(NodeContext& ctx) {
   const double alpha = ctx.attr_float("alpha", 1e-4);
   const double beta = ctx.attr_float("beta", 0.75);
   const double bias = ctx.attr_float("bias", 1.0);
-  const int64_t rank = known_rank(ctx, x, "X");
+  const int64_t rank = ctx.known_rank(x, "X");
   if (rank < 3) ctx.fail_here("X must be [N, C, D1, ...]");
   const DType dtype = ctx.dtype(x);
   const size_t spatial = static_cast<size_t>(rank - 1);  // C and D1... in the [N, 1, ...] view
@@ -575,7 +555,7 @@ ValueId log_softmax_along(NodeContext& ctx, ValueId x, int64_t axis) {
 
 // 1 at the first maximum along the axis, 0 elsewhere.
 ValueId hardmax_along(NodeContext& ctx, ValueId x, int64_t axis) {
-  const int64_t depth = static_dim(ctx, x, axis);
+  const int64_t depth = ctx.static_dim(x, axis);
   const DType dtype = ctx.dtype(x);
   if (depth >= 0) {
     const ValueId index = ctx.op1("argmax", {x}, {{"axis", axis}, {"keepdims", int64_t{0}}});
@@ -622,10 +602,10 @@ void convert_softmax_family(NodeContext& ctx, AlongAxis along) {
 // would need a pivoting elimination, which no engine op offers.
 void convert_det(NodeContext& ctx) {
   const ValueId x = ctx.input(0);
-  const int64_t rank = known_rank(ctx, x, "X");
+  const int64_t rank = ctx.known_rank(x, "X");
   if (rank < 2) ctx.fail_here(str_cat("X must be [..., n, n], got rank ", rank));
-  const int64_t n = static_dim(ctx, x, rank - 1);
-  if (n < 0 || static_dim(ctx, x, rank - 2) != n) {
+  const int64_t n = ctx.static_dim(x, rank - 1);
+  if (n < 0 || ctx.static_dim(x, rank - 2) != n) {
     ctx.fail_here("X must end in square [n, n] matrices whose size is known when the model loads");
   }
   if (n > 3) ctx.fail_here(str_cat("matrices of size ", n, " are not supported (at most 3)"));
@@ -670,10 +650,10 @@ void convert_gemm(NodeContext& ctx) {
 // Brings a scale or zero point onto X's axes: scalars as they are, 1-D tensors along `axis`, and
 // blocked ones (opset 21, same rank as X) repeated block_size times along `axis`.
 ValueId quant_param(NodeContext& ctx, ValueId param, ValueId x) {
-  const int64_t prank = known_rank(ctx, param, "the scale or zero point");
+  const int64_t prank = ctx.known_rank(param, "the scale or zero point");
   const int64_t block = ctx.attr_int("block_size", 0);
-  if (prank == 0 || (prank == 1 && static_dim(ctx, param, 0) == 1 && block == 0)) return param;
-  const int64_t rank = known_rank(ctx, x, "x");
+  if (prank == 0 || (prank == 1 && ctx.static_dim(param, 0) == 1 && block == 0)) return param;
+  const int64_t rank = ctx.known_rank(x, "x");
   const int64_t axis = normalize(ctx, ctx.attr_int("axis", 1), rank, "axis");
   if (block > 0) {
     Ints xs, ps;
@@ -859,7 +839,7 @@ ValueId exact_integer_conv(NodeContext& ctx, ValueId x32, ValueId w32, const Att
 // zero point (0 once centered), as ONNX Runtime pads.
 void convert_conv_integer(NodeContext& ctx) {
   const ValueId x = centered_int32(ctx, ctx.input(0), ctx.optional_input(2), false);
-  const int64_t w_rank = known_rank(ctx, ctx.input(1), "w");
+  const int64_t w_rank = ctx.known_rank(ctx.input(1), "w");
   ValueId w = ctx.cast(ctx.input(1), DType::Int32);
   if (ctx.has_input(3)) {
     const ValueId zp = ctx.cast(ctx.input(3), DType::Int32);
@@ -872,7 +852,7 @@ void convert_conv_integer(NodeContext& ctx) {
 // y_scale, rounded half to even, shifted by y_zero_point and saturated.
 void convert_qlinear_conv(NodeContext& ctx) {
   const ValueId x = centered_int32(ctx, ctx.input(0), ctx.input(2), false);
-  const int64_t w_rank = known_rank(ctx, ctx.input(3), "w");
+  const int64_t w_rank = ctx.known_rank(ctx.input(3), "w");
   const ValueId w_zp = per_output_channel(ctx, ctx.cast(ctx.input(5), DType::Int32), w_rank + 1);
   const ValueId w = ctx.op1("sub", {ctx.cast(ctx.input(3), DType::Int32), w_zp});
   ValueId acc = exact_integer_conv(ctx, x, w, conv_attrs(ctx));

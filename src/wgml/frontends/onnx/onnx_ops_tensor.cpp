@@ -27,14 +27,6 @@ std::string dtype_attr(DType dtype) {
 
 // --- shapes known at load time
 
-// Dim `axis` (already normalized) of v when static, else -1.
-int64_t static_dim(const NodeContext& ctx, ValueId v, int64_t axis) {
-  const graph::SymShape* shape = ctx.shape(v);
-  if (shape == nullptr || axis < 0 || axis >= static_cast<int64_t>(shape->size())) return -1;
-  const graph::SymDim& d = (*shape)[static_cast<size_t>(axis)];
-  return d.is_static() ? d.value : -1;
-}
-
 std::optional<Shape> static_shape(const NodeContext& ctx, ValueId v) {
   const graph::SymShape* shape = ctx.shape(v);
   if (shape == nullptr) return std::nullopt;
@@ -90,7 +82,7 @@ ValueId dim_value(NodeContext& ctx, ValueId v, int64_t axis) {
 
 // 0, 1, ..., n-1 (int64) where n is dim `axis` of v: a constant when static.
 ValueId index_range(NodeContext& ctx, ValueId v, int64_t axis) {
-  const int64_t n = static_dim(ctx, v, axis);
+  const int64_t n = ctx.static_dim(v, axis);
   if (n >= 0) {
     Ints values(static_cast<size_t>(n));
     for (int64_t i = 0; i < n; ++i)
@@ -130,7 +122,7 @@ ValueId reshape_by(NodeContext& ctx, ValueId x, ValueId source,
     if (size < 0) {
       size = 1;
       for (int64_t axis : t.axes) {
-        const int64_t d = static_dim(ctx, t.source == graph::kNoValue ? source : t.source, axis);
+        const int64_t d = ctx.static_dim(t.source == graph::kNoValue ? source : t.source, axis);
         all_static = all_static && d >= 0;
         size = checked_mul(size, d, ctx.source(), ": the target shape's size");
       }
@@ -351,7 +343,7 @@ void convert_split(NodeContext& ctx) {
   if (ctx.opset() >= 18 && ctx.has_attr("num_outputs")) n = ctx.attr_int("num_outputs", outputs);
   if (n != outputs || n <= 0)
     ctx.fail_here(str_cat("num_outputs ", n, " does not match the ", outputs, " outputs"));
-  const int64_t dim = static_dim(ctx, x, axis);
+  const int64_t dim = ctx.static_dim(x, axis);
   if (dim >= 0) {
     if (ctx.opset() < 18 && dim % n != 0)
       ctx.fail_here(
@@ -455,7 +447,7 @@ void convert_gather_nd(NodeContext& ctx) {
   const int64_t b = ctx.opset() >= 12 ? ctx.attr_int("batch_dims", 0) : 0;
   if (b == 0) {
     const int64_t r = ctx.rank(data), q = ctx.rank(indices_in);
-    const int64_t k = q >= 1 ? static_dim(ctx, indices_in, q - 1) : -1;
+    const int64_t k = q >= 1 ? ctx.static_dim(indices_in, q - 1) : -1;
     if (r < 0 || q < 1) ctx.fail_here("needs the ranks of data and indices (indices at least 1)");
     if (k < 1 || k > r)
       ctx.fail_here(str_cat("the last dim of indices (", k < 0 ? "dynamic" : std::to_string(k),
@@ -470,13 +462,13 @@ void convert_gather_nd(NodeContext& ctx) {
   if (b < 0 || b >= std::min(r, q))
     ctx.fail_here(str_cat("batch_dims ", b, " must be less than the ranks of data ", data_shape,
                           " and indices (", q, ")"));
-  const int64_t k = static_dim(ctx, indices_in, q - 1);
+  const int64_t k = ctx.static_dim(indices_in, q - 1);
   if (k < 1 || b + k > r)
     ctx.fail_here(str_cat("the last dim of indices (", k < 0 ? "dynamic" : std::to_string(k),
                           ") must be static and in [1, ", r - b, "] for data ", data_shape,
                           " with batch_dims ", b));
   for (int64_t d = 0; d < b; ++d) {
-    const int64_t n = static_dim(ctx, indices_in, d);
+    const int64_t n = ctx.static_dim(indices_in, d);
     if (n >= 0 && n != data_shape[static_cast<size_t>(d)])
       ctx.fail_here(str_cat("batch dim ", d, " of indices is ", n, " but data ", data_shape,
                             " has ", data_shape[static_cast<size_t>(d)]));
@@ -876,7 +868,7 @@ void convert_depth_to_space(NodeContext& ctx) {
   if (b < 1 || b > 3037000499)  // blocksize^2 must fit in int64
     ctx.fail_here(str_cat("blocksize ", b, " must be between 1 and 3037000499"));
   const std::string mode = ctx.opset() >= 11 ? ctx.attr_string("mode", "DCR") : "DCR";
-  const int64_t c = static_dim(ctx, x, 1);
+  const int64_t c = ctx.static_dim(x, 1);
   if (c >= 0 && c % (b * b) != 0)
     ctx.fail_here(str_cat("channels ", c, " are not a multiple of blocksize^2 = ", b * b));
   ValueId split, moved;
@@ -904,7 +896,7 @@ void convert_space_to_depth(NodeContext& ctx) {
   if (b < 1 || b > 3037000499)  // blocksize^2 must fit in int64
     ctx.fail_here(str_cat("blocksize ", b, " must be between 1 and 3037000499"));
   for (int64_t axis : {2, 3}) {
-    const int64_t d = static_dim(ctx, x, axis);
+    const int64_t d = ctx.static_dim(x, axis);
     if (d >= 0 && d % b != 0)
       ctx.fail_here(str_cat("dim ", axis, " of size ", d, " is not a multiple of blocksize ", b));
   }
