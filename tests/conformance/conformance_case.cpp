@@ -34,6 +34,14 @@ std::vector<std::string> numbered_files(const std::string& dir, const std::strin
   return files;
 }
 
+// ONNX 1.12 writes bfloat16 test data as uint16 tensors of the bits: read them as the bfloat16
+// the graph declares.
+Tensor as_bfloat16_if(const Tensor& t, DType declared) {
+  if (declared != DType::BFloat16 || t.dtype() != DType::UInt16) return t;
+  const std::vector<uint8_t> bytes = t.to_bytes();
+  return Tensor::from_bytes(bytes.data(), t.shape(), DType::BFloat16);
+}
+
 DataSet load_data_set(const std::string& dir, const graph::Graph& graph,
                       const std::string& model_dir) {
   DataSet set;
@@ -50,14 +58,19 @@ DataSet load_data_set(const std::string& dir, const graph::Graph& graph,
     }
     WGML_CHECK(slot < graph.inputs.size(), input_files[i], ": input '", proto.name,
                "' has no graph input to bind to (the graph has ", graph.inputs.size(), " inputs)");
-    set.inputs[slot] = onnx::to_tensor(proto, model_dir, input_files[i]);
+    set.inputs[slot] =
+        as_bfloat16_if(onnx::to_tensor(proto, model_dir, input_files[i]), graph.inputs[slot].dtype);
   }
   for (size_t s = 0; s < graph.inputs.size(); ++s) {
     WGML_CHECK(set.inputs[s].defined(), dir, ": no input_N.pb for graph input '",
                graph.inputs[s].name, "'");
   }
   for (const std::string& path : numbered_files(dir, "output_")) {
-    set.expected.push_back(onnx::to_tensor(onnx::load_tensor_file(path), model_dir, path));
+    const size_t k = set.expected.size();
+    const DType declared =
+        k < graph.outputs.size() ? graph.value(graph.outputs[k]).dtype : DType::Float32;
+    set.expected.push_back(
+        as_bfloat16_if(onnx::to_tensor(onnx::load_tensor_file(path), model_dir, path), declared));
   }
   return set;
 }

@@ -17,6 +17,26 @@ TEST(DType, NamesRoundTrip) {
   EXPECT_THROW(dtype_from_name("float64x"), Error);
 }
 
+TEST(BFloat16, RoundsToNearestEvenAndRoundTrips) {
+  EXPECT_EQ(float_to_bfloat16(1.0f + 0x1p-8f).bits, 0x3f80);  // a tie: to even
+  EXPECT_EQ(float_to_bfloat16(1.0f + 3 * 0x1p-8f).bits, 0x3f82);
+  EXPECT_EQ(float_to_bfloat16(1.0f + 0x1p-8f + 0x1p-20f).bits, 0x3f81);
+  EXPECT_TRUE(std::isnan(bfloat16_to_float(float_to_bfloat16(NAN))));
+  for (uint32_t bits = 0; bits < 0x10000; ++bits) {
+    const BFloat16 h{uint16_t(bits)};
+    const float f = bfloat16_to_float(h);
+    if (!std::isnan(f)) EXPECT_EQ(float_to_bfloat16(f).bits, h.bits) << "bits " << bits;
+  }
+}
+
+TEST(Half, DoublesRoundOnceToHalf) {
+  // Rounded to float first, 1 + 2^-11 + 2^-40 lands on a tie that rounds down; rounded once
+  // (as numpy does) it rounds up.
+  EXPECT_EQ((store_as<Half, double>(1.0 + 0x1p-11 + 0x1p-40).bits), 0x3c01);
+  EXPECT_EQ((store_as<Half, double>(1.0 + 0x1p-11).bits), 0x3c00);
+  EXPECT_EQ((store_as<uint64_t, double>(0x1p63)), uint64_t(1) << 63);
+}
+
 TEST(Half, EveryHalfSurvivesARoundTripThroughFloat) {
   for (uint32_t bits = 0; bits < 0x10000; ++bits) {
     const Half h{uint16_t(bits)};

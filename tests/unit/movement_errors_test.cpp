@@ -90,7 +90,11 @@ TEST(MovementErrors, TileTriluOneHotArange) {
         run_op("arange", {}, {{"limit", 5.0}, {"dtype", "bool"}});
       },
       {"arange", "bool"});
-  expect_error([] { run_op("arange", {}, {{"limit", 5.0}, {"dtype", "float64"}}); }, {"float64"});
+  expect_error(
+      [] {
+        run_op("arange", {}, {{"limit", 5.0}, {"dtype", "complex64"}});
+      },
+      {"complex64"});
 }
 
 TEST(MovementErrors, ResizeOfAnEmptyInputToANonEmptyOutput) {

@@ -272,12 +272,12 @@ TEST(OnnxReader, BadDimsAndDataSizes) {
 TEST(OnnxReader, UnsupportedDtypeNamesTheTensor) {
   TensorProto d;
   d.name = "scale";
-  d.data_type = int32_t(ElemType::Double);
+  d.data_type = int32_t(ElemType::Complex64);
   d.dims = {1};
-  d.double_data = {0.5};
+  d.float_data = {0.5, 0.25};
   EXPECT_EQ(check_tensor_data(d, "m.onnx"), 1);
   expect_error([&] { to_tensor(d, "", "m.onnx"); },
-               {"m.onnx: tensor 'scale': ONNX element type double is not supported by wgml"});
+               {"m.onnx: tensor 'scale': ONNX element type complex64 is not supported by wgml"});
   EXPECT_STREQ(elem_type_name(99), "type 99");
   EXPECT_STREQ(elem_type_name(int32_t(ElemType::BFloat16)), "bfloat16");
 }

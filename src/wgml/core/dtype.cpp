@@ -24,6 +24,18 @@ std::string_view dtype_name(DType t) {
       return "int8";
     case DType::Bool:
       return "bool";
+    case DType::Float64:
+      return "float64";
+    case DType::UInt16:
+      return "uint16";
+    case DType::UInt32:
+      return "uint32";
+    case DType::UInt64:
+      return "uint64";
+    case DType::Int16:
+      return "int16";
+    case DType::BFloat16:
+      return "bfloat16";
   }
   return "?";
 }

@@ -55,3 +55,24 @@ inline Half float_to_half(float f) {
 }
 
 }  // namespace wgml
+
+namespace wgml {
+
+// bfloat16 storage type: the high 16 bits of a float32 (8-bit exponent, 7-bit mantissa).
+struct BFloat16 {
+  uint16_t bits = 0;
+};
+
+inline float bfloat16_to_float(BFloat16 h) {
+  return bits_float(uint32_t(h.bits) << 16);
+}
+
+// Round to nearest, ties to even (as PyTorch and ONNX's reference); NaN stays a quiet NaN.
+inline BFloat16 float_to_bfloat16(float f) {
+  const uint32_t u = float_bits(f);
+  if ((u & 0x7fffffffu) > 0x7f800000u) return {uint16_t((u >> 16) | 0x40u)};
+  const uint32_t rounded = u + 0x7fffu + ((u >> 16) & 1u);
+  return {uint16_t(rounded >> 16)};
+}
+
+}  // namespace wgml

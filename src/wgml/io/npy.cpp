@@ -18,8 +18,10 @@ struct DescrEntry {
   DType dtype;
 };
 constexpr DescrEntry kDescrs[] = {
-    {"<f4", DType::Float32}, {"<f2", DType::Float16}, {"<i4", DType::Int32}, {"<i8", DType::Int64},
-    {"|u1", DType::UInt8},   {"|i1", DType::Int8},    {"|b1", DType::Bool},
+    {"<f4", DType::Float32}, {"<f2", DType::Float16}, {"<i4", DType::Int32},
+    {"<i8", DType::Int64},   {"|u1", DType::UInt8},   {"|i1", DType::Int8},
+    {"|b1", DType::Bool},    {"<f8", DType::Float64}, {"<u2", DType::UInt16},
+    {"<u4", DType::UInt32},  {"<u8", DType::UInt64},  {"<i2", DType::Int16},
 };
 
 // The value text of `'key': value` in the header dict.

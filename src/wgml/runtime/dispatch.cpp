@@ -97,16 +97,20 @@ std::vector<TensorDesc> infer_outputs(const OpCall& call, const std::vector<Tens
 // Composites over float16 inputs compute in float32 and round their outputs once, as PyTorch's
 // half-precision kernels do internally; rounding every intermediate would compound the error.
 std::vector<Tensor> EagerRuntime::run_composite(const OpCall& call, std::vector<Tensor> inputs) {
+  // bfloat16 likewise.
   bool half = false;
+  DType narrow = DType::Float16;
   for (Tensor& t : inputs) {
-    if (!t.defined() || t.dtype() != DType::Float16) continue;
+    if (!t.defined() || (t.dtype() != DType::Float16 && t.dtype() != DType::BFloat16)) continue;
+    narrow = t.dtype();
     t = call1("cast", {t}, {{"dtype", std::string("float32")}});
     half = true;
   }
   std::vector<Tensor> outputs = call.op->decompose(*this, call, inputs);
   if (!half) return outputs;
   for (Tensor& t : outputs) {
-    if (t.dtype() == DType::Float32) t = call1("cast", {t}, {{"dtype", std::string("float16")}});
+    if (t.dtype() == DType::Float32)
+      t = call1("cast", {t}, {{"dtype", std::string(dtype_name(narrow))}});
   }
   return outputs;
 }

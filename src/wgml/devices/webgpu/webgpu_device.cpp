@@ -4,6 +4,7 @@
 
 #include "wgml/core/error.h"
 #include "wgml/core/tensor.h"
+#include "wgml/ops/infer.h"
 #include "wgml/ops/op_def.h"
 
 namespace wgml {
@@ -28,7 +29,34 @@ void WebGpuDevice::read(Storage& src, size_t offset, void* dst, size_t nbytes) {
   gpu_->read(static_cast<WebGpuStorage&>(src).buffer(), offset, dst, nbytes);
 }
 
-bool WebGpuDevice::supports(const OpCall& call, const std::vector<Tensor>&) const {
+namespace {
+
+// WGSL has no f64: float64 is a storage type on WebGPU (transfers, copy, cast); any other op on
+// it is refused rather than computed in f32 behind the caller's back.
+bool float64_compute(const OpCall& call, const std::vector<Tensor>& inputs) {
+  if (call.name() == "cast" || call.name() == "copy") return false;
+  std::vector<DType> in;
+  bool any = false;
+  for (const Tensor& t : inputs) {
+    in.push_back(t.defined() ? t.dtype() : DType::Float32);
+    any = any || (t.defined() && t.dtype() == DType::Float64);
+  }
+  if (any) return true;
+  for (DType d : infer_dtypes(call, in)) {
+    if (d == DType::Float64) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool WebGpuDevice::supports(const OpCall& call, const std::vector<Tensor>& inputs) const {
+  if (float64_compute(call, inputs)) {
+    // A composite decomposes into primitives, and the first of them raises below.
+    if (call.op->kind == OpKind::Composite) return false;
+    fail(call.name(), ": float64 computation is not supported on the webgpu device (WGSL has no ",
+         "f64; float64 is stored and cast there only): cast to float32 or use the cpu device");
+  }
   switch (call.op->kind) {
     case OpKind::Elementwise:
     case OpKind::Reduce:

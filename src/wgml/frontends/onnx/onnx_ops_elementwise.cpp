@@ -103,7 +103,8 @@ void composed_unary(ConverterTable& t, const std::string& onnx_op, UnaryBody bod
       [body](NodeContext& c) {
         const ValueId x = c.input(0);
         const DType type = c.dtype(x);
-        const ValueId wide = type == DType::Float16 ? cast_to(c, x, DType::Float32) : x;
+        const ValueId wide =
+            type == DType::Float16 || type == DType::BFloat16 ? cast_to(c, x, DType::Float32) : x;
         one_output(c, cast_to(c, body(c, wide), type));
       },
       min_opset);

@@ -26,11 +26,24 @@ DType engine_dtype(int32_t elem_type, const std::string& what) {
       return DType::Int8;
     case ElemType::Bool:
       return DType::Bool;
+    case ElemType::Double:
+      return DType::Float64;
+    case ElemType::Uint16:
+      return DType::UInt16;
+    case ElemType::Uint32:
+      return DType::UInt32;
+    case ElemType::Uint64:
+      return DType::UInt64;
+    case ElemType::Int16:
+      return DType::Int16;
+    case ElemType::BFloat16:
+      return DType::BFloat16;
     default:
       break;
   }
   fail(what, ": ONNX element type ", elem_type_name(elem_type),
-       " is not supported by wgml (it has float, float16, int32, int64, uint8, int8, bool)");
+       " is not supported by wgml (it has float, float16, bfloat16, double, int8, int16, int32, "
+       "int64, uint8, uint16, uint32, uint64, bool)");
 }
 
 namespace {
@@ -88,9 +101,10 @@ std::string read_external(const TensorProto& proto, int64_t nbytes, const std::s
   return bytes;
 }
 
-// Narrows int32_data to the element type (ONNX stores 8- and 16-bit types widened).
-template <typename T>
-std::vector<T> narrow(const std::vector<int32_t>& values) {
+// Narrows int32_data (or uint64_data) to the element type (ONNX stores 8- and 16-bit types
+// widened in int32_data, uint32 in uint64_data).
+template <typename T, typename From>
+std::vector<T> narrow(const std::vector<From>& values) {
   std::vector<T> out(values.size());
   for (size_t i = 0; i < values.size(); ++i)
     out[i] = static_cast<T>(values[i]);
@@ -143,6 +157,18 @@ Tensor to_tensor(const TensorProto& proto, const std::string& base_dir, const st
       return tensor_of(narrow<uint8_t>(proto.int32_data), shape, dtype);
     case DType::Int8:
       return tensor_of(narrow<int8_t>(proto.int32_data), shape, dtype);
+    case DType::Float64:
+      return tensor_of(proto.double_data, shape, dtype);
+    case DType::UInt16:
+      return tensor_of(narrow<uint16_t>(proto.int32_data), shape, dtype);
+    case DType::Int16:
+      return tensor_of(narrow<int16_t>(proto.int32_data), shape, dtype);
+    case DType::BFloat16:
+      return tensor_of(narrow<uint16_t>(proto.int32_data), shape, dtype);  // the bits
+    case DType::UInt32:
+      return tensor_of(narrow<uint32_t>(proto.uint64_data), shape, dtype);
+    case DType::UInt64:
+      return tensor_of(proto.uint64_data, shape, dtype);
     case DType::Bool: {
       std::vector<uint8_t> flags(proto.int32_data.size());
       for (size_t i = 0; i < flags.size(); ++i)

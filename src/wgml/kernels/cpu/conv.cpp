@@ -143,6 +143,10 @@ void conv_kernel(const OpCall& call, const std::vector<Tensor>& inputs,
       return conv_typed<float>(call, inputs, outputs[0]);
     case DType::Float16:
       return conv_typed<Half>(call, inputs, outputs[0]);
+    case DType::Float64:
+      return conv_typed<double>(call, inputs, outputs[0]);
+    case DType::BFloat16:
+      return conv_typed<BFloat16>(call, inputs, outputs[0]);
     default:
       fail(call.name(), ": no CPU kernel for ", inputs[0].dtype());
   }

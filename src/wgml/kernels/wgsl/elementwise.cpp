@@ -280,7 +280,23 @@ namespace {
 
 void copy_kernel(const OpCall& call, const std::vector<Tensor>& inputs,
                  std::vector<Tensor>& outputs, Recorder& recorder) {
-  run_copy(call.name(), inputs[0], outputs[0], recorder);
+  const Tensor& src = inputs[0];
+  Tensor& dst = outputs[0];
+  if (src.dtype() != dst.dtype() || dtype_size(src.dtype()) != 8 || dst.numel() == 0) {
+    run_copy(call.name(), src, dst, recorder);
+    return;
+  }
+  // int64, uint64, float64: both words move, so values keep every bit.
+  ShaderWriter w(call.name(), recorder.adapter());
+  w.input("src", src);
+  w.output("dst", dst);
+  emit_coords(w.body(), "gid", dst.shape(), "c");
+  const std::vector<std::string> coords = coord_names("c", dst.rank());
+  w.body() << "  "
+           << move_element(src.dtype(), "src", offset_of(src, coords), "dst",
+                           offset_of(dst, coords))
+           << "\n";
+  recorder.run(w.finish_elementwise(static_cast<uint64_t>(dst.numel())));
 }
 
 }  // namespace

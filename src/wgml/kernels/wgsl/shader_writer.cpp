@@ -167,6 +167,47 @@ const std::map<std::string, std::string>& helper_library() {
        "    e = e >> 1u;\n"
        "  }\n"
        "  return r;\n}\n"},
+      {"f64",
+       // float64 as (low, high) u32 words <-> f32: WGSL has no f64, so float64 is a storage
+       // type on WebGPU. Decoding rounds the 53-bit significand to 24 bits (to nearest, ties to
+       // even); encoding is exact (f32 subnormals included).
+       "fn wgml_f64_to_f32(lo: u32, hi: u32) -> f32 {\n"
+       "  let sign = select(1.0, -1.0, (hi >> 31u) != 0u);\n"
+       "  let ex = i32((hi >> 20u) & 0x7ffu);\n"
+       "  let mhi = hi & 0xfffffu;\n"
+       "  if (ex == 0x7ff) {\n"
+       "    if (mhi != 0u || lo != 0u) { return wgml_nan(); }\n"
+       "    return sign * wgml_inf();\n"
+       "  }\n"
+       "  if (ex == 0) { return sign * 0.0; }\n"
+       "  var e = ex - 1023;\n"
+       "  var sig = ((mhi | 0x100000u) << 3u) | (lo >> 29u);\n"
+       "  let rest = lo & 0x1fffffffu;\n"
+       "  if (rest > 0x10000000u || (rest == 0x10000000u && (sig & 1u) != 0u)) { sig += 1u; }\n"
+       "  if (sig == 0x1000000u) { sig = 0x800000u; e += 1; }\n"
+       "  if (e > 127) { return sign * wgml_inf(); }\n"
+       "  if (e < -150) { return sign * 0.0; }\n"
+       "  return sign * ldexp(f32(sig), e - 23);\n}\n"
+       "fn wgml_f32_to_f64(v: f32) -> vec2<u32> {\n"
+       "  let u = bitcast<u32>(v);\n"
+       "  let s = u & 0x80000000u;\n"
+       "  let ex = (u >> 23u) & 0xffu;\n"
+       "  var m = u & 0x7fffffu;\n"
+       "  if (ex == 0xffu) { return vec2<u32>(m << 29u, s | 0x7ff00000u | (m >> 3u)); }\n"
+       "  var e64 = ex + 896u;\n"
+       "  if (ex == 0u) {\n"
+       "    if (m == 0u) { return vec2<u32>(0u, s); }\n"
+       "    let shift = countLeadingZeros(m) - 8u;\n"
+       "    m = (m << shift) & 0x7fffffu;\n"
+       "    e64 = 897u - shift;\n"
+       "  }\n"
+       "  return vec2<u32>(m << 29u, s | (e64 << 20u) | (m >> 3u));\n}\n"},
+      {"bf16",
+       // f32 -> bfloat16 bits, rounding to nearest even; NaN stays a quiet NaN.
+       "fn wgml_bf16_bits(v: f32) -> u32 {\n"
+       "  let u = bitcast<u32>(v);\n"
+       "  if ((u & 0x7fffffffu) > 0x7f800000u) { return ((u >> 16u) | 0x40u) & 0xffffu; }\n"
+       "  return (u + 0x7fffu + ((u >> 16u) & 1u)) >> 16u;\n}\n"},
       {"f2i",
        // Float to integer as the engine casts: truncate toward zero, wrap modulo 2^32 (the low
        // word of the int64 result), NaN and |x| >= 9.3e18 give 0.
@@ -254,38 +295,57 @@ void ShaderWriter::bind(const std::string& name, const Tensor& t, bool writable)
   read_only_.push_back(!writable);
   const char* access = writable ? "read_write" : "read";
   const DType dtype = t.dtype();
-  const bool packed = dtype_size(dtype) < 4;
+  const size_t size = dtype_size(dtype);
+  const bool packed = size < 4;
   std::string element;
   if (dtype == DType::Float32) {
     element = "f32";
-  } else if (dtype == DType::Int32 || dtype == DType::Int64) {
+  } else if (!packed) {  // int32, uint32; int64, uint64, float64 as two words
     element = "i32";
   } else {
     element = writable ? "atomic<u32>" : "u32";
   }
+  if (dtype == DType::Float64) need("f64");
+  if (dtype == DType::BFloat16 && writable) need("bf16");
   auto& b = bindings_;
   b << "@group(0) @binding(" << binding << ") var<storage, " << access << "> " << name << ": array<"
     << element << ">;\n";
   const std::string ct = compute_type(dtype);
   // The load accessor.
   b << "fn " << name << "_load(e: u32) -> " << ct << " {\n";
-  std::string word = name + "[e >> " + (dtype == DType::Float16 ? "1u" : "2u") + "]";
+  std::string word = name + "[e >> " + (size == 2 ? "1u" : "2u") + "]";
   if (packed && writable) word = "atomicLoad(&" + word + ")";
   switch (dtype) {
     case DType::Float32:
     case DType::Int32:
+    case DType::UInt32:
       b << "  return " << name << "[e];\n";
       break;
     case DType::Int64:
+    case DType::UInt64:
       b << "  return " << name << "[2u * e];\n";
+      break;
+    case DType::Float64:
+      b << "  return wgml_f64_to_f32(bitcast<u32>(" << name << "[2u * e]), bitcast<u32>(" << name
+        << "[2u * e + 1u]));\n";
       break;
     case DType::Float16:
       b << "  return unpack2x16float(" << word << ")[e & 1u];\n";
       break;
+    case DType::BFloat16:
+      b << "  return bitcast<f32>(((" << word << " >> ((e & 1u) * 16u)) & 0xffffu) << 16u);\n";
+      break;
+    case DType::Int16:
+      b << "  return bitcast<i32>(" << word << " << (16u - (e & 1u) * 16u)) >> 16u;\n";
+      break;
+    case DType::UInt16:
+      b << "  return i32((" << word << " >> ((e & 1u) * 16u)) & 0xffffu);\n";
+      break;
     case DType::Int8:
       b << "  return bitcast<i32>(" << word << " << (24u - (e & 3u) * 8u)) >> 24u;\n";
       break;
-    default:  // uint8, bool
+    case DType::UInt8:
+    case DType::Bool:
       b << "  return i32((" << word << " >> ((e & 3u) * 8u)) & 0xffu);\n";
       break;
   }
@@ -293,21 +353,41 @@ void ShaderWriter::bind(const std::string& name, const Tensor& t, bool writable)
   if (!writable) return;
   // The store accessor.
   b << "fn " << name << "_store(e: u32, v: " << ct << ") {\n";
+  const auto store16 = [&](const std::string& bits) {
+    b << "  let bits = " << bits << ";\n"
+      << "  let shift = (e & 1u) * 16u;\n"
+      << "  atomicAnd(&" << name << "[e >> 1u], ~(0xffffu << shift));\n"
+      << "  atomicOr(&" << name << "[e >> 1u], bits << shift);\n";
+  };
   switch (dtype) {
     case DType::Float32:
     case DType::Int32:
+    case DType::UInt32:
       b << "  " << name << "[e] = v;\n";
       break;
     case DType::Int64:
       b << "  " << name << "[2u * e] = v;\n  " << name << "[2u * e + 1u] = v >> 31u;\n";
       break;
-    case DType::Float16:
-      b << "  let bits = pack2x16float(vec2<f32>(v, 0.0)) & 0xffffu;\n"
-        << "  let shift = (e & 1u) * 16u;\n"
-        << "  atomicAnd(&" << name << "[e >> 1u], ~(0xffffu << shift));\n"
-        << "  atomicOr(&" << name << "[e >> 1u], bits << shift);\n";
+    case DType::UInt64:  // the low word, zero-extended
+      b << "  " << name << "[2u * e] = v;\n  " << name << "[2u * e + 1u] = 0;\n";
       break;
-    default: {
+    case DType::Float64:
+      b << "  let w = wgml_f32_to_f64(v);\n  " << name << "[2u * e] = bitcast<i32>(w.x);\n  "
+        << name << "[2u * e + 1u] = bitcast<i32>(w.y);\n";
+      break;
+    case DType::Float16:
+      store16("pack2x16float(vec2<f32>(v, 0.0)) & 0xffffu");
+      break;
+    case DType::BFloat16:
+      store16("wgml_bf16_bits(v)");
+      break;
+    case DType::Int16:
+    case DType::UInt16:
+      store16("u32(v) & 0xffffu");
+      break;
+    case DType::UInt8:
+    case DType::Int8:
+    case DType::Bool: {
       const std::string bits = dtype == DType::Bool ? "select(0u, 1u, v != 0)" : "u32(v) & 0xffu";
       b << "  let shift = (e & 3u) * 8u;\n"
         << "  atomicAnd(&" << name << "[e >> 2u], ~(0xffu << shift));\n"
@@ -409,7 +489,7 @@ std::vector<std::string> coord_names(const std::string& prefix, size_t rank) {
 
 std::string move_element(DType dtype, const std::string& in, const std::string& src,
                          const std::string& out, const std::string& dst) {
-  if (dtype != DType::Int64) return out + "_store(" + dst + ", " + in + "_load(" + src + "));";
+  if (dtype_size(dtype) != 8) return out + "_store(" + dst + ", " + in + "_load(" + src + "));";
   return "{ let mv_s = 2u * (" + src + "); let mv_d = 2u * (" + dst + "); " + out +
          "[mv_d] = " + in + "[mv_s]; " + out + "[mv_d + 1u] = " + in + "[mv_s + 1u]; }";
 }

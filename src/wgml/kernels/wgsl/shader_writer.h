@@ -9,6 +9,14 @@
 //              and our references do not use);
 //   int64   -> two i32 words (low, high); kernels compute on the low word, in 32 bits, and
 //              store it sign-extended: WGSL has no 64-bit integers (see docs/ARCHITECTURE.md);
+//   uint64  -> two words like int64; arithmetic on the low word, stored zero-extended;
+//   uint32  -> one word, computed as i32 bits (add, sub, mul, bitwise ops exact; comparisons,
+//              division and casts to float see values of 2^31 and more as negative);
+//   float64 -> two words (low, high) of the IEEE double; WGSL has no f64, so float64 is a
+//              storage type: loads round to f32 and stores widen exactly. Only copy and cast
+//              take float64 on WebGPU (WebGpuDevice refuses any other op, naming it);
+//   bfloat16 -> two per u32 word (the high half of an f32), computed in f32;
+//   int16, uint16 -> two per u32 word;
 //   uint8, int8, bool -> four per u32 word.
 // Sub-word outputs are written with atomicAnd/atomicOr on their own bits, so any invocation may
 // store any element. Values are computed in f32 (float dtypes) or i32 (integers and bool).
@@ -91,7 +99,8 @@ std::string offset_of(const Tensor& t, const std::vector<std::string>& coords);
 std::vector<std::string> coord_names(const std::string& prefix, size_t rank);
 
 // Statement copying element `src` of binding `in` to element `dst` of binding `out` (same
-// dtype). int64 moves both words, so pure data movement keeps values beyond 32 bits.
+// dtype). 8-byte dtypes (int64, uint64, float64) move both words, so pure data movement keeps
+// values beyond 32 bits and every float64 bit.
 std::string move_element(DType dtype, const std::string& in, const std::string& src,
                          const std::string& out, const std::string& dst);
 
