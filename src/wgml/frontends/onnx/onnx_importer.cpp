@@ -211,10 +211,13 @@ struct Importer {
       const NodeProto& node = g.nodes[index];
       std::vector<ValueId> inputs;
       std::vector<const ListValue*> list_inputs;
+      // Copies: inlining a subgraph (SequenceMap, an unrolled Loop) replaces `lists`.
+      std::vector<ListValue> held(node.inputs.size());
       for (const std::string& name : node.inputs) {
         const auto list = lists.find(name);
         const bool is_list = !name.empty() && list != lists.end() && !values.count(name);
-        list_inputs.push_back(is_list ? &list->second : nullptr);
+        if (is_list) held[list_inputs.size()] = list->second;
+        list_inputs.push_back(is_list ? &held[list_inputs.size()] : nullptr);
         inputs.push_back(name.empty() || is_list ? graph::kNoValue : values.at(name));
       }
       NodeContext ctx(builder, node, opset, inputs, base_dir, list_inputs);
@@ -427,7 +430,7 @@ ImportedModel import_model(const ModelProto& model, const std::string& base_dir,
         const std::string name = info.name + "[" + std::to_string(i) + "]";
         graph::SymShape shape;
         for (size_t d = 0; d < in.ranks[i]; ++d)
-          shape.push_back({-1, name + ".dim" + std::to_string(d)});
+          shape.push_back({-1, info.name + "_" + std::to_string(i) + "_dim" + std::to_string(d)});
         list.items.push_back(builder.input(name, in.dtypes[i], true, shape));
         list.elem_dtype = in.dtypes[i];
       }

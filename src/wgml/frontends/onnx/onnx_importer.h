@@ -30,7 +30,7 @@ struct ListInput {
   bool present = true;         // optionals
   bool holds_sequence = true;  // optionals: of a sequence, or (false) of one tensor
   std::vector<DType> dtypes;   // one per element
-  std::vector<size_t> ranks;   // one per element; dims become symbols "x[i].dim<d>"
+  std::vector<size_t> ranks;   // one per element; dims become symbols "x_<i>_dim<d>"
 };
 struct ImportOptions {
   std::map<std::string, ListInput> list_inputs;

@@ -44,24 +44,17 @@ std::optional<int64_t> known_position(NodeContext& ctx, size_t i, int64_t n, boo
   return p;
 }
 
-// The elements stacked along a new axis 0; they must share dtype and shape (a run-time position
-// picks among them).
+// The elements stacked along a new axis 0; they must share dtype and rank (a run-time position
+// picks among them), and their shapes are checked when the stack runs.
 ValueId stack(NodeContext& ctx, const std::vector<ValueId>& items, const std::string& why) {
   if (items.empty()) ctx.fail_here("the sequence is empty " + why);
-  const graph::SymShape* first = ctx.shape(items[0]);
   for (ValueId v : items) {
-    const graph::SymShape* s = ctx.shape(v);
-    bool same = first != nullptr && s != nullptr && s->size() == first->size() &&
-                ctx.dtype(v) == ctx.dtype(items[0]);
-    for (size_t d = 0; same && d < s->size(); ++d)
-      same = (*s)[d].value == (*first)[d].value && (*s)[d].symbol == (*first)[d].symbol &&
-             (*s)[d].is_static() == (*first)[d].is_static();
-    if (!same)
+    if (ctx.dtype(v) != ctx.dtype(items[0]) || ctx.rank(v) < 0 || ctx.rank(v) != ctx.rank(items[0]))
       ctx.fail_here(
           "the position is only known at run time and the sequence's elements differ "
-          "in dtype or shape (or their shapes are unknown); wgml holds sequences as "
-          "lists known at load and can pick among elements at run time only when they "
-          "share a shape " +
+          "in dtype or rank (or their ranks are unknown); wgml holds sequences as lists "
+          "known at load and can pick among elements at run time only when they share "
+          "a shape " +
           why);
   }
   std::vector<ValueId> parts;
