@@ -4,6 +4,8 @@
 #include <cmath>
 #include <filesystem>
 #include <iomanip>
+#include <map>
+#include <set>
 #include <sstream>
 
 #include "wgml/core/error.h"
@@ -42,13 +44,58 @@ Tensor as_bfloat16_if(const Tensor& t, DType declared) {
   return Tensor::from_bytes(bytes.data(), t.shape(), DType::BFloat16);
 }
 
-DataSet load_data_set(const std::string& dir, const graph::Graph& graph,
-                      const std::string& model_dir) {
+bool is_list(onnx::ValueInfo::Kind kind) {
+  return kind == onnx::ValueInfo::Kind::Sequence || kind == onnx::ValueInfo::Kind::Optional;
+}
+
+// The sequence and optional inputs of a data set (input_N.pb holding a SequenceProto or
+// OptionalProto), by graph input name: the import fixes their lengths (sequences are lists known
+// at load, docs/ARCHITECTURE.md).
+std::map<std::string, onnx::ListProto> list_inputs(const std::string& dir,
+                                                   const onnx::GraphProto& graph) {
+  std::map<std::string, onnx::ListProto> out;
+  const std::vector<std::string> files = numbered_files(dir, "input_");
+  size_t slot = 0;
+  std::set<std::string> initializers;
+  for (const onnx::TensorProto& init : graph.initializers)
+    initializers.insert(init.name);
+  for (const onnx::ValueInfo& info : graph.inputs) {
+    if (initializers.count(info.name)) continue;
+    if (slot < files.size() && is_list(info.kind))
+      out[info.name] =
+          onnx::load_list_file(files[slot], info.kind == onnx::ValueInfo::Kind::Optional);
+    ++slot;
+  }
+  return out;
+}
+
+DataSet load_data_set(const std::string& dir, const onnx::ImportedModel& model,
+                      const onnx::GraphProto& proto_graph, const std::string& model_dir) {
+  const graph::Graph& graph = model.graph;
   DataSet set;
   set.name = fs::path(dir).filename().string();
   const std::vector<std::string> input_files = numbered_files(dir, "input_");
   set.inputs.resize(graph.inputs.size());
-  for (size_t i = 0; i < input_files.size(); ++i) {
+  const bool flattened = std::any_of(model.inputs.begin(), model.inputs.end(),
+                                     [](const onnx::FlatValue& f) { return is_list(f.kind); });
+  for (size_t i = 0; i < input_files.size() && flattened; ++i) {
+    // Sequence and optional inputs are flattened into their elements; bind by position.
+    WGML_CHECK(i < model.inputs.size(), input_files[i], ": no graph input to bind to");
+    const onnx::FlatValue& flat = model.inputs[i];
+    if (!is_list(flat.kind)) {
+      set.inputs[flat.first] = as_bfloat16_if(
+          onnx::to_tensor(onnx::load_tensor_file(input_files[i]), model_dir, input_files[i]),
+          graph.inputs[flat.first].dtype);
+      continue;
+    }
+    const onnx::ListProto list =
+        onnx::load_list_file(input_files[i], flat.kind == onnx::ValueInfo::Kind::Optional);
+    WGML_CHECK(list.tensors.size() == flat.count, input_files[i], ": ", list.tensors.size(),
+               " elements; the model was imported for ", flat.count);
+    for (size_t k = 0; k < flat.count; ++k)
+      set.inputs[flat.first + k] = onnx::to_tensor(list.tensors[k], model_dir, input_files[i]);
+  }
+  for (size_t i = 0; i < input_files.size() && !flattened; ++i) {
     const onnx::TensorProto proto = onnx::load_tensor_file(input_files[i]);
     // Inputs bind by position (initializers are not graph inputs); a name, when the file has
     // one, wins so that a reordered graph still binds correctly.
@@ -65,12 +112,28 @@ DataSet load_data_set(const std::string& dir, const graph::Graph& graph,
     WGML_CHECK(set.inputs[s].defined(), dir, ": no input_N.pb for graph input '",
                graph.inputs[s].name, "'");
   }
-  for (const std::string& path : numbered_files(dir, "output_")) {
-    const size_t k = set.expected.size();
-    const DType declared =
-        k < graph.outputs.size() ? graph.value(graph.outputs[k]).dtype : DType::Float32;
-    set.expected.push_back(
-        as_bfloat16_if(onnx::to_tensor(onnx::load_tensor_file(path), model_dir, path), declared));
+  const std::vector<std::string> output_files = numbered_files(dir, "output_");
+  for (size_t i = 0; i < output_files.size(); ++i) {
+    const std::string& path = output_files[i];
+    const onnx::ValueInfo::Kind kind = i < proto_graph.outputs.size()
+                                           ? proto_graph.outputs[i].kind
+                                           : onnx::ValueInfo::Kind::Tensor;
+    if (!is_list(kind)) {
+      const size_t k = set.expected.size();
+      const DType declared =
+          k < graph.outputs.size() ? graph.value(graph.outputs[k]).dtype : DType::Float32;
+      set.expected.push_back(as_bfloat16_if(
+          onnx::to_tensor(onnx::load_tensor_file(path), model_dir, path), declared));
+      continue;
+    }
+    // A sequence or optional output: its elements, in order, as the import flattened it.
+    const onnx::ListProto list =
+        onnx::load_list_file(path, kind == onnx::ValueInfo::Kind::Optional);
+    WGML_CHECK(i < model.outputs.size() && list.tensors.size() == model.outputs[i].count, path,
+               ": expects ", list.tensors.size(), " element(s), the model computes ",
+               i < model.outputs.size() ? model.outputs[i].count : 0);
+    for (const onnx::TensorProto& t : list.tensors)
+      set.expected.push_back(onnx::to_tensor(t, model_dir, path));
   }
   return set;
 }
@@ -149,8 +212,31 @@ PreparedCase prepare_case(const CaseId& id) {
   PreparedCase prepared;
   prepared.id = id;
   const std::string model_path = id.dir + "/model.onnx";
+  onnx::ModelProto proto;
   try {
-    prepared.model = onnx::import_model(model_path);
+    proto = onnx::load_model_file(model_path);
+    // Sequence and optional inputs: their lengths and element types come from the first data
+    // set (the import fixes them).
+    onnx::ImportOptions options;
+    std::vector<std::string> first;
+    for (const auto& entry : fs::directory_iterator(id.dir)) {
+      if (entry.is_directory() && entry.path().filename().string().rfind("test_data_set_", 0) == 0)
+        first.push_back(entry.path().string());
+    }
+    std::sort(first.begin(), first.end());
+    if (!first.empty()) {
+      for (const auto& [name, list] : list_inputs(first[0], proto.graph)) {
+        onnx::ListInput in;
+        in.present = list.present;
+        in.holds_sequence = list.holds_sequence;
+        for (const onnx::TensorProto& t : list.tensors) {
+          in.dtypes.push_back(onnx::engine_dtype(t.data_type, name));
+          in.ranks.push_back(t.dims.size());
+        }
+        options.list_inputs[name] = in;
+      }
+    }
+    prepared.model = onnx::import_model(proto, id.dir, model_path, {}, options);
   } catch (const Error& e) {
     prepared.error = "import: " + one_line(e.what(), model_path);
     prepared.import_failed = true;
@@ -169,7 +255,7 @@ PreparedCase prepare_case(const CaseId& id) {
     std::sort(dirs.begin(), dirs.end());
     WGML_CHECK(!dirs.empty(), id.dir, ": no test_data_set_* folder");
     for (const std::string& dir : dirs) {
-      prepared.data_sets.push_back(load_data_set(dir, prepared.model->graph, id.dir));
+      prepared.data_sets.push_back(load_data_set(dir, *prepared.model, proto.graph, id.dir));
     }
   } catch (const std::exception& e) {
     prepared.error = "test data: " + one_line(e.what());

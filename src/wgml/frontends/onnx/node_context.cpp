@@ -4,18 +4,38 @@
 namespace wgml::onnx {
 
 NodeContext::NodeContext(graph::GraphBuilder& builder, const NodeProto& node, int64_t opset,
-                         std::vector<ValueId> inputs, std::string base_dir)
+                         std::vector<ValueId> inputs, std::string base_dir,
+                         std::vector<const ListValue*> lists)
     : builder_(builder),
       node_(node),
       opset_(opset),
       inputs_(std::move(inputs)),
       base_dir_(std::move(base_dir)),
-      source_(node.op_type + " node '" + node.name + "'") {}
+      source_(node.op_type + " node '" + node.name + "'"),
+      lists_(std::move(lists)) {}
 
-std::vector<ValueId> NodeContext::inline_graph(const std::string& attr_name) {
+std::vector<Operand> NodeContext::inline_graph(const std::string& attr_name,
+                                               const std::vector<Operand>& bound) {
   const GraphProto& g = attr_graph(attr_name);
   if (!inliner_) fail_here("subgraphs cannot be converted here");
-  return inliner_(g);
+  return inliner_(g, bound);
+}
+
+const ListValue& NodeContext::list_input(size_t i) const {
+  const ListValue* list = list_at(i);
+  if (list == nullptr)
+    fail_here("input " + std::to_string(i) +
+              (has_input(i) ? " must be a sequence or optional" : " is required but missing"));
+  return *list;
+}
+
+void NodeContext::set_operands(const std::vector<Operand>& outputs) {
+  outputs_.clear();
+  list_outputs_.clear();
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    outputs_.push_back(outputs[i].value);
+    if (outputs[i].list) list_outputs_[i] = *outputs[i].list;
+  }
 }
 
 const GraphProto& NodeContext::attr_graph(const std::string& name) const {
@@ -41,6 +61,9 @@ bool NodeContext::has_input(size_t i) const {
 }
 
 ValueId NodeContext::input(size_t i) const {
+  if (list_at(i) != nullptr)
+    fail_here("input " + std::to_string(i) + " ('" + node_.inputs.at(i) +
+              "') is a sequence or optional; this op takes a tensor");
   if (!has_input(i)) fail_here("input " + std::to_string(i) + " is required but missing");
   return inputs_[i];
 }
@@ -261,6 +284,8 @@ const ConverterTable& converter_table() {
     register_data_dependent_converters(t);
     register_control_flow_converters(t);
     register_contrib_converters(t);
+    register_sequence_converters(t);
+    register_random_converters(t);
     return t;
   }();
   return table;

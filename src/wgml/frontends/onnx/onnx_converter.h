@@ -5,6 +5,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -17,10 +18,28 @@ namespace wgml::onnx {
 
 using graph::ValueId;
 
+// A sequence or optional value, held by the importer as an ordered list of engine values: its
+// length and positions are known at load (docs/ARCHITECTURE.md, "ONNX import"), so no run-time
+// type is needed.
+struct ListValue {
+  bool optional = false;  // an Optional; `present` says whether it holds its element
+  bool present = true;
+  bool holds_sequence = true;  // a sequence (or an optional one); false: an optional tensor
+  std::vector<ValueId> items;  // the sequence's tensors in order; an optional tensor: its one
+  DType elem_dtype = DType::Float32;  // the element type, also of an empty one
+};
+
+// What a (sub)graph hands back: each output a tensor or a list.
+struct Operand {
+  ValueId value = graph::kNoValue;
+  std::optional<ListValue> list;
+};
+
 class NodeContext {
  public:
   NodeContext(graph::GraphBuilder& builder, const NodeProto& node, int64_t opset,
-              std::vector<ValueId> inputs, std::string base_dir);
+              std::vector<ValueId> inputs, std::string base_dir,
+              std::vector<const ListValue*> lists = {});
 
   const NodeProto& node() const { return node_; }
   int64_t opset() const { return opset_; }               // the model's default-domain opset
@@ -31,6 +50,10 @@ class NodeContext {
   bool has_input(size_t i) const;          // present and not the empty name
   ValueId input(size_t i) const;           // raises naming the node when a required input is absent
   ValueId optional_input(size_t i) const;  // kNoValue when absent
+  // A sequence or optional input (nullptr for tensors and absent inputs); `list_input` raises
+  // naming the node when input i is not one.
+  const ListValue* list_at(size_t i) const { return i < lists_.size() ? lists_[i] : nullptr; }
+  const ListValue& list_input(size_t i) const;
   const Tensor* constant(size_t i) const;  // the input's value when known at load time
   // The input's value as integers/floats: a constant, read now; raises when not constant.
   Ints constant_ints(size_t i) const;
@@ -70,14 +93,21 @@ class NodeContext {
   // outputs the converter cannot produce, which is an error only when the model names them
   void set_outputs(const std::vector<ValueId>& outputs);
   const std::vector<ValueId>& outputs() const { return outputs_; }
+  // A sequence or optional result for output i (instead of a tensor).
+  void set_list_output(size_t i, ListValue list) { list_outputs_[i] = std::move(list); }
+  void set_operands(const std::vector<Operand>& outputs);  // tensors and lists
+  const std::map<size_t, ListValue>& list_outputs() const { return list_outputs_; }
 
   [[noreturn]] void fail_here(const std::string& message) const;  // "Conv node 'x': message"
 
   // --- subgraphs (If's branches): the graph attribute `name`, converted into this graph with
   // the enclosing scope visible, and its outputs
-  using SubgraphInliner = std::function<std::vector<ValueId>(const GraphProto&)>;
+  // `bound` gives the subgraph's own inputs, in order (SequenceMap's body, an unrolled Loop's).
+  using SubgraphInliner =
+      std::function<std::vector<Operand>(const GraphProto&, const std::vector<Operand>& bound)>;
   void set_subgraph_inliner(SubgraphInliner inliner) { inliner_ = std::move(inliner); }
-  std::vector<ValueId> inline_graph(const std::string& attr_name);
+  std::vector<Operand> inline_graph(const std::string& attr_name,
+                                    const std::vector<Operand>& bound = {});
   // Loop's body: a graph of its own whose inputs take `declared` types, plus the enclosing values
   // it reads (`captured`, which become extra inputs; constants are copied in instead).
   struct BodyType {
@@ -107,6 +137,8 @@ class NodeContext {
   std::string base_dir_;
   std::string source_;
   std::vector<ValueId> outputs_;
+  std::vector<const ListValue*> lists_;
+  std::map<size_t, ListValue> list_outputs_;
   SubgraphInliner inliner_;
   BodyImporter body_importer_;
 };
@@ -147,5 +179,11 @@ void register_signal_converters(ConverterTable& t);          // onnx_ops_signal.
 void register_data_dependent_converters(ConverterTable& t);  // onnx_ops_data_dependent.cpp
 void register_control_flow_converters(ConverterTable& t);    // onnx_ops_control_flow.cpp
 void register_contrib_converters(ConverterTable& t);         // onnx_ops_contrib.cpp (com.microsoft)
+// A uniform draw in (0, 1) (float32) per element of `like`, seeded by the node's `seed`
+// (onnx_ops_random.cpp); training-mode Dropout uses it.
+ValueId random_uniform_like(NodeContext& ctx, ValueId like);
+
+void register_sequence_converters(ConverterTable& t);  // onnx_ops_sequence.cpp
+void register_random_converters(ConverterTable& t);    // onnx_ops_random.cpp
 
 }  // namespace wgml::onnx

@@ -197,19 +197,33 @@ struct Importer {
   std::string base_dir, where;
   ProgressFn progress;
   size_t done, total;
+  // Sequence and optional values by ONNX name (tensors are in the scope maps).
+  std::map<std::string, ListValue> lists = {};
 
   void convert_nodes(const GraphProto& g, std::map<std::string, ValueId>& values) {
     std::set<std::string> known;
     for (const auto& [name, id] : values)
       known.insert(name);
+    for (const auto& [name, list] : lists)
+      known.insert(name);
     const std::vector<size_t> order = topological_order(g, known, where);
     for (size_t index : order) {
       const NodeProto& node = g.nodes[index];
       std::vector<ValueId> inputs;
-      for (const std::string& name : node.inputs)
-        inputs.push_back(name.empty() ? graph::kNoValue : values.at(name));
-      NodeContext ctx(builder, node, opset, inputs, base_dir);
-      ctx.set_subgraph_inliner([&](const GraphProto& sub) { return inline_subgraph(sub, values); });
+      std::vector<const ListValue*> list_inputs;
+      // Copies: inlining a subgraph (SequenceMap, an unrolled Loop) replaces `lists`.
+      std::vector<ListValue> held(node.inputs.size());
+      for (const std::string& name : node.inputs) {
+        const auto list = lists.find(name);
+        const bool is_list = !name.empty() && list != lists.end() && !values.count(name);
+        if (is_list) held[list_inputs.size()] = list->second;
+        list_inputs.push_back(is_list ? &held[list_inputs.size()] : nullptr);
+        inputs.push_back(name.empty() || is_list ? graph::kNoValue : values.at(name));
+      }
+      NodeContext ctx(builder, node, opset, inputs, base_dir, list_inputs);
+      ctx.set_subgraph_inliner([&](const GraphProto& sub, const std::vector<Operand>& bound) {
+        return inline_subgraph(sub, values, bound);
+      });
       ctx.set_body_importer([&](const GraphProto& sub, const std::vector<NodeContext::BodyType>& t,
                                 const std::map<std::string, ValueId>& extra) {
         std::map<std::string, ValueId> outer = values;
@@ -229,6 +243,13 @@ struct Importer {
       for (size_t o = 0; o < node.outputs.size(); ++o) {
         const std::string& name = node.outputs[o];
         if (name.empty()) continue;
+        const auto list = ctx.list_outputs().find(o);
+        if (list != ctx.list_outputs().end()) {
+          values.erase(name);
+          lists[name] = list->second;
+          continue;
+        }
+        lists.erase(name);
         WGML_CHECK(o < produced.size() && produced[o] != graph::kNoValue, where, ": ", ctx.source(),
                    ": output ", o, " ('", name, "') is not supported by wgml");
         values[name] = produced[o];
@@ -240,27 +261,51 @@ struct Importer {
     }
   }
 
-  // A subgraph without inputs of its own (If's branches), inlined; returns its outputs.
-  std::vector<ValueId> inline_subgraph(const GraphProto& sub,
-                                       const std::map<std::string, ValueId>& outer) {
+  // A subgraph inlined: If's input-less branches, or a body whose inputs `bound` gives
+  // (SequenceMap's, an unrolled Loop's); returns its outputs.
+  std::vector<Operand> inline_subgraph(const GraphProto& sub,
+                                       const std::map<std::string, ValueId>& outer,
+                                       const std::vector<Operand>& bound) {
     const std::string label = where + " (subgraph '" + sub.name + "')";
     WGML_CHECK(!sub.has_sparse_initializers, label, ": sparse initializers are not supported");
     check_supported(sub, opset, domains, label);
     std::map<std::string, ValueId> scope = outer;
+    // The subgraph's own names do not outlive it (an unrolled body is inlined many times).
+    const std::map<std::string, ListValue> saved_lists = lists;
     for (const TensorProto& init : sub.initializers)
       scope[init.name] =
           builder.constant(to_tensor(init, base_dir, label + ": initializer '" + init.name + "'"));
+    if (!bound.empty()) {
+      WGML_CHECK(bound.size() == sub.inputs.size(), label, ": the subgraph takes ",
+                 sub.inputs.size(), " inputs, the node gives it ", bound.size());
+      for (size_t i = 0; i < bound.size(); ++i) {
+        const std::string& name = sub.inputs[i].name;
+        if (bound[i].list) {
+          scope.erase(name);
+          lists[name] = *bound[i].list;
+        } else {
+          scope[name] = bound[i].value;
+          lists.erase(name);
+        }
+      }
+    }
     for (const ValueInfo& info : sub.inputs)
-      WGML_CHECK(scope.count(info.name), label, ": subgraph input '", info.name,
-                 "' is not supported here (only If's input-less branches are inlined)");
+      WGML_CHECK(scope.count(info.name) || lists.count(info.name), label, ": subgraph input '",
+                 info.name, "' is not supported here (only If's input-less branches are inlined)");
     total += sub.nodes.size();  // the branch's nodes count in the progress too
     convert_nodes(sub, scope);
-    std::vector<ValueId> outputs;
+    std::vector<Operand> outputs;
     for (const ValueInfo& info : sub.outputs) {
       const auto it = scope.find(info.name);
-      WGML_CHECK(it != scope.end(), label, ": output '", info.name, "' is not computed");
-      outputs.push_back(it->second);
+      if (it != scope.end()) {
+        outputs.push_back({it->second, {}});
+        continue;
+      }
+      const auto list = lists.find(info.name);
+      WGML_CHECK(list != lists.end(), label, ": output '", info.name, "' is not computed");
+      outputs.push_back({graph::kNoValue, list->second});
     }
+    lists = saved_lists;
     return outputs;
   }
 
@@ -288,6 +333,10 @@ struct Importer {
     collect_names(sub, reads, defined);
     for (const std::string& name : reads) {
       if (defined.count(name) || scope.count(name)) continue;
+      WGML_CHECK(!lists.count(name) || outer.count(name), label,
+                 ": reads the sequence or optional '", name,
+                 "' of the enclosing graph; a Loop or run-time If body takes tensors only "
+                 "(sequences are lists known at load)");
       const auto it = outer.find(name);
       if (it == outer.end()) continue;  // topological_order names what nobody defines
       if (const Tensor* c = builder.constant_of(it->second)) {
@@ -304,6 +353,10 @@ struct Importer {
     std::vector<std::string> names;
     for (const ValueInfo& info : sub.outputs) {
       const auto it = scope.find(info.name);
+      WGML_CHECK(it != scope.end() || !nested.lists.count(info.name), label, ": output '",
+                 info.name,
+                 "' is a sequence or optional; a Loop or run-time If body returns "
+                 "tensors only (sequences are lists known at load)");
       WGML_CHECK(it != scope.end(), label, ": output '", info.name, "' is not computed");
       outputs.push_back(it->second);
       names.push_back(info.name);
@@ -316,7 +369,8 @@ struct Importer {
 }  // namespace
 
 ImportedModel import_model(const ModelProto& model, const std::string& base_dir,
-                           const std::string& where, const ProgressFn& progress) {
+                           const std::string& where, const ProgressFn& progress,
+                           const ImportOptions& options) {
   ImportedModel out;
   out.ir_version = model.ir_version;
   out.producer =
@@ -350,27 +404,79 @@ ImportedModel import_model(const ModelProto& model, const std::string& base_dir,
         to_tensor(init, base_dir, where + ": initializer '" + init.name + "'"), init.name);
     if (progress) progress("loading weights", ++done, total);
   }
+  Importer importer{builder, opset, domains, base_dir, where, progress, done, total};
+  size_t flat_inputs = 0;
   for (const ValueInfo& info : g.inputs) {
     // IR < 4 lists initializers as inputs too; the initializer is the value.
     if (values.count(info.name)) continue;
+    FlatValue flat{info.name, info.kind, flat_inputs, 1, true, false};
+    if (info.kind == ValueInfo::Kind::Sequence || info.kind == ValueInfo::Kind::Optional) {
+      // A sequence or optional input: a list whose length and element types the caller fixes.
+      const auto spec = options.list_inputs.find(info.name);
+      WGML_CHECK(spec != options.list_inputs.end(), where, ": graph input '", info.name, "' is a ",
+                 info.kind == ValueInfo::Kind::Sequence ? "sequence" : "optional",
+                 "; wgml needs its length and element types when the model loads "
+                 "(ImportOptions::list_inputs)");
+      const ListInput& in = spec->second;
+      WGML_CHECK(in.dtypes.size() == in.ranks.size(), where, ": graph input '", info.name,
+                 "': one dtype and one rank per element");
+      ListValue list;
+      list.optional = info.kind == ValueInfo::Kind::Optional;
+      list.present = in.present;
+      list.holds_sequence = !list.optional || in.holds_sequence;
+      WGML_CHECK(list.holds_sequence || in.dtypes.size() == (in.present ? 1u : 0u), where,
+                 ": graph input '", info.name, "': an optional tensor holds one element or none");
+      for (size_t i = 0; i < in.dtypes.size(); ++i) {
+        const std::string name = info.name + "[" + std::to_string(i) + "]";
+        graph::SymShape shape;
+        for (size_t d = 0; d < in.ranks[i]; ++d)
+          shape.push_back({-1, info.name + "_" + std::to_string(i) + "_dim" + std::to_string(d)});
+        list.items.push_back(builder.input(name, in.dtypes[i], true, shape));
+        list.elem_dtype = in.dtypes[i];
+      }
+      flat.count = list.items.size();
+      flat.present = list.present;
+      flat.holds_sequence = list.holds_sequence;
+      flat_inputs += flat.count;
+      importer.lists[info.name] = list;
+      out.inputs.push_back(flat);
+      continue;
+    }
     WGML_CHECK(info.kind == ValueInfo::Kind::Tensor, where, ": graph input '", info.name,
-               "' is not a tensor (sequences, maps and optionals are not supported)");
+               "' is not a tensor (maps and sparse tensors are not supported)");
     const DType dtype = engine_dtype(info.elem_type, where + ": graph input '" + info.name + "'");
     values[info.name] =
         builder.input(info.name, dtype, info.has_shape, declared_shape(info, where));
+    ++flat_inputs;
+    out.inputs.push_back(flat);
   }
 
-  Importer importer{builder, opset, domains, base_dir, where, progress, done, total};
   importer.convert_nodes(g, values);
 
+  // Outputs; a sequence or optional one is flattened into its elements "y[0]", "y[1]", ...
   std::vector<ValueId> outputs;
   std::vector<std::string> names;
   for (const ValueInfo& info : g.outputs) {
     const auto it = values.find(info.name);
+    FlatValue flat{info.name, ValueInfo::Kind::Tensor, outputs.size(), 1, true, false};
+    if (it == values.end() && importer.lists.count(info.name)) {
+      const ListValue& list = importer.lists.at(info.name);
+      flat.kind = list.optional ? ValueInfo::Kind::Optional : ValueInfo::Kind::Sequence;
+      flat.count = list.items.size();
+      flat.present = list.present;
+      flat.holds_sequence = list.holds_sequence;
+      for (size_t i = 0; i < list.items.size(); ++i) {
+        outputs.push_back(list.items[i]);
+        names.push_back(info.name + "[" + std::to_string(i) + "]");
+      }
+      out.outputs.push_back(flat);
+      continue;
+    }
     WGML_CHECK(it != values.end(), where, ": graph output '", info.name,
                "' is not computed by any node");
     outputs.push_back(it->second);
     names.push_back(info.name);
+    out.outputs.push_back(flat);
   }
   builder.set_outputs(outputs, names);
   return out;

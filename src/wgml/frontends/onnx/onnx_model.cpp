@@ -424,6 +424,51 @@ TensorProto parse_tensor(const uint8_t* data, size_t size, const std::string& wh
   return tensor;
 }
 
+namespace {
+// SequenceProto (tensor_values = 3, sequence_values = 5) and OptionalProto (tensor_value = 3,
+// sequence_value = 5); elem_type = 2 says which is set. Maps and sparse tensors are not read.
+void parse_list_fields(Reader& r, ListProto& list, bool optional, int depth) {
+  list.optional = optional;
+  list.present = !optional;
+  while (r.next()) {
+    if (r.field() == 1) {
+      list.name = r.read_bytes("name");
+    } else if (r.field() == 3) {
+      Reader t = r.read_message(optional ? "tensor_value" : "tensor_values");
+      TensorProto tensor;
+      parse_tensor_fields(t, tensor);
+      list.tensors.push_back(std::move(tensor));
+      list.present = true;
+      if (optional) list.holds_sequence = false;
+    } else if (r.field() == 5 && optional && depth == 0) {
+      Reader s = r.read_message("sequence_value");
+      ListProto inner;
+      parse_list_fields(s, inner, false, depth + 1);
+      list.tensors = std::move(inner.tensors);
+      list.present = true;
+      list.holds_sequence = true;
+    } else if (r.field() == 2) {
+      const int32_t elem = r.read_int32("elem_type");
+      if (optional) list.holds_sequence = elem == 3;  // OptionalProto.DataType SEQUENCE
+    } else if (r.field() == 4 || r.field() == 5 || r.field() == 6 || r.field() == 7) {
+      r.fail("value",
+             "sequences and optionals of maps, sparse tensors, sequences or optionals "
+             "are not supported");
+    } else {
+      r.skip();
+    }
+  }
+}
+}  // namespace
+
+ListProto load_list_file(const std::string& path, bool optional) {
+  const std::string bytes = read_regular_file(path, "ONNX sequence/optional file");
+  ListProto list;
+  Reader r(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), path);
+  parse_list_fields(r, list, optional, 0);
+  return list;
+}
+
 ModelProto load_model_file(const std::string& path) {
   const std::string bytes = read_regular_file(path, "ONNX file");
   return parse_model(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), path);

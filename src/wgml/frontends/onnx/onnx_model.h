@@ -146,6 +146,18 @@ TensorProto parse_tensor(const uint8_t* data, size_t size, const std::string& wh
 ModelProto load_model_file(const std::string& path);    // reads the file, then parse_model
 TensorProto load_tensor_file(const std::string& path);  // a serialized TensorProto (.pb)
 
+// A SequenceProto or OptionalProto of tensors (ONNX's test data feeds and expects them): a
+// sequence's tensors in order, or an optional's content (one tensor, or a sequence's tensors);
+// `present` is false for an empty optional.
+struct ListProto {
+  std::string name;
+  bool optional = false;
+  bool present = true;
+  bool holds_sequence = true;  // false: an optional tensor
+  std::vector<TensorProto> tensors;
+};
+ListProto load_list_file(const std::string& path, bool optional);
+
 // Engine-free checks of a TensorProto (the parser and its fuzz target use them without Tensor).
 // Bytes per element in raw_data (complex counts both parts); 0 for string and unknown types.
 size_t elem_type_size(int32_t elem_type);

@@ -83,7 +83,7 @@ void convert_if(NodeContext& ctx) {
     if (cond->numel() != 1)
       ctx.fail_here(str_cat("the condition must hold one value, got ", cond->shape()));
     const bool taken = cond->to_vector<double>()[0] != 0;
-    ctx.set_outputs(ctx.inline_graph(taken ? "then_branch" : "else_branch"));
+    ctx.set_operands(ctx.inline_graph(taken ? "then_branch" : "else_branch"));
     return;
   }
   if (ctx.dtype(ctx.input(0)) != DType::Bool)
@@ -206,8 +206,82 @@ std::vector<ValueId> loop_node(NodeContext& ctx, const GraphProto& body_proto, V
   return builder.add_typed(node, types, "loop");
 }
 
+// A Loop that carries a sequence or optional (a list known at load) is unrolled: the body is
+// inlined once per iteration with the iteration number as a constant, so its sequences keep
+// lengths known at load. The trip count, and the condition after every iteration, must then be
+// known at load; per-iteration outputs are stacked.
+constexpr int64_t kMaxUnrolled = 4096;
+
+void unroll_loop(NodeContext& ctx) {
+  int64_t trips = kMaxUnrolled + 1;
+  if (ctx.has_input(0)) {
+    if (ctx.constant(0) == nullptr)
+      ctx.fail_here(
+          "carries a sequence or optional, and its trip count is only known at run "
+          "time; wgml holds sequences as lists known at load (a Loop over them is "
+          "unrolled, which needs a trip count known at load)");
+    trips = ctx.constant_ints(0).at(0);
+  }
+  bool cond = true;
+  if (ctx.has_input(1)) {
+    if (ctx.constant(1) == nullptr)
+      ctx.fail_here("carries a sequence or optional, and its condition is only known at run time");
+    cond = ctx.constant_floats(1).at(0) != 0;
+  }
+  std::vector<Operand> carried;
+  for (size_t j = 2; j < ctx.num_inputs(); ++j) {
+    if (const ListValue* list = ctx.list_at(j))
+      carried.push_back({graph::kNoValue, *list});
+    else
+      carried.push_back({ctx.input(j), {}});
+  }
+  std::vector<std::vector<ValueId>> scans;
+  for (int64_t i = 0; i < trips && cond; ++i) {
+    if (i == kMaxUnrolled)
+      ctx.fail_here(
+          str_cat("carries a sequence and would unroll more than ", kMaxUnrolled, " iterations"));
+    std::vector<Operand> bound = {{ctx.scalar(static_cast<double>(i), DType::Int64), {}},
+                                  {ctx.scalar(1, DType::Bool), {}}};
+    bound.insert(bound.end(), carried.begin(), carried.end());
+    const std::vector<Operand> got = ctx.inline_graph("body", bound);
+    if (got.size() < 1 + carried.size())
+      ctx.fail_here(str_cat("the body returns ", got.size(),
+                            " values; it must return the "
+                            "condition and ",
+                            carried.size(), " carried value(s) first"));
+    const Tensor* c = got[0].list ? nullptr : ctx.builder().constant_of(got[0].value);
+    if (c == nullptr)
+      ctx.fail_here(
+          "carries a sequence or optional, and the body's condition is only known at "
+          "run time");
+    cond = c->to_vector<double>().at(0) != 0;
+    for (size_t j = 0; j < carried.size(); ++j)
+      carried[j] = got[1 + j];
+    scans.resize(got.size() - 1 - carried.size());
+    for (size_t k = 0; k < scans.size(); ++k) {
+      const Operand& o = got[1 + carried.size() + k];
+      if (o.list) ctx.fail_here("a per-iteration output is a sequence; it must be a tensor");
+      scans[k].push_back(ctx.op1("unsqueeze", {o.value}, {{"axes", Ints{0}}}));
+    }
+  }
+  std::vector<Operand> outputs = carried;
+  for (const std::vector<ValueId>& parts : scans) {
+    if (parts.empty()) ctx.fail_here("ran no iteration; its per-iteration outputs have no type");
+    outputs.push_back(
+        {parts.size() == 1 ? parts[0] : ctx.op1("concat", parts, {{"axis", int64_t{0}}}), {}});
+  }
+  ctx.set_operands(outputs);
+}
+
 // Loop-1/11/13/16 over tensors: inputs M, cond, carried...
 void convert_loop(NodeContext& ctx) {
+  for (size_t j = 2; j < ctx.num_inputs(); ++j) {
+    if (ctx.list_at(j) != nullptr) {
+      const BodyDepth depth(ctx);
+      unroll_loop(ctx);
+      return;
+    }
+  }
   std::vector<ValueId> carried;
   for (size_t j = 2; j < ctx.num_inputs(); ++j)
     carried.push_back(ctx.input(j));

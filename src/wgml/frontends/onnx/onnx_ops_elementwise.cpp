@@ -403,27 +403,39 @@ void convert_cast_like(NodeContext& c) {
 }
 
 void convert_identity(NodeContext& c) {
+  if (const ListValue* list = c.list_at(0)) {  // a sequence or optional passes through
+    c.set_list_output(0, *list);
+    return;
+  }
   one_output(c, c.input(0));
 }
 
 // Dropout at inference is the identity. Its optional mask output is all true (bool from opset
-// 10; the input's type before). From opset 12, training_mode = true with a nonzero ratio draws
-// random numbers, which no reference output can check and wgml does not do.
+// 10; the input's type before). From opset 12, training_mode = true draws a uniform number per
+// element (onnx_ops_random.cpp: seeded, not ONNX Runtime's values) and keeps x / (1 - ratio)
+// where it is at least the ratio; a training_mode known only at run time selects between both.
 void convert_dropout(NodeContext& c) {
   const ValueId x = c.input(0);
   if (c.opset() >= 12 && c.has_input(2)) {
-    bool training = true;
-    if (const Tensor* mode = c.constant(2)) {
-      training = mode->to_vector<int64_t>().at(0) != 0;
-    } else {
-      c.fail_here(
-          "input 'training_mode' must be known when the model loads (training-mode Dropout is "
-          "random and not supported)");
-    }
-    if (training) {
-      double ratio = 0.5;
-      if (c.has_input(1)) ratio = c.constant_floats(1).at(0);
-      if (ratio != 0) c.fail_here("training-mode Dropout (random) is not supported");
+    const Tensor* mode = c.constant(2);
+    if (mode == nullptr || mode->to_vector<int64_t>().at(0) != 0) {
+      const ValueId ratio =
+          c.has_input(1) ? c.cast(c.input(1), DType::Float32) : c.scalar(0.5, DType::Float32);
+      const ValueId u = random_uniform_like(c, x);
+      ValueId keep = c.op1("greater_equal", {u, ratio});
+      const ValueId scale =
+          c.op1("reciprocal", {c.op1("sub", {c.scalar(1, DType::Float32), ratio})});
+      ValueId y = c.op1(
+          "where", {keep, c.op1("mul", {x, c.cast(scale, c.dtype(x))}), c.scalar(0, c.dtype(x))});
+      if (mode == nullptr) {
+        const ValueId training = c.cast(c.input(2), DType::Bool);
+        y = c.op1("where", {training, y, x});
+        keep = c.op1("logical_or", {keep, c.op1("logical_not", {training})});
+      }
+      std::vector<ValueId> outputs = {y};
+      if (c.node().outputs.size() > 1 && !c.node().outputs[1].empty()) outputs.push_back(keep);
+      c.set_outputs(outputs);
+      return;
     }
   }
   std::vector<ValueId> outputs = {x};
