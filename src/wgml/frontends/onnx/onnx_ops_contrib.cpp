@@ -327,31 +327,6 @@ void convert_gather_block_quantized(NodeContext& ctx) {
 
 // --- attention
 
-// Scores [..., S, T] with the keys after each query's position (query i sits at T - S + i)
-// set to the lowest value, and with local_window_size > 0 those window or more before it too.
-ValueId causal_mask(NodeContext& ctx, ValueId scores, ValueId q_len_of, int64_t q_axis,
-                    ValueId k_len_of, int64_t k_axis, int64_t window) {
-  const ValueId s =
-      ctx.op1("squeeze", {ctx.shape_of(q_len_of, q_axis, q_axis + 1)}, {{"axes", Ints{0}}});
-  const ValueId t =
-      ctx.op1("squeeze", {ctx.shape_of(k_len_of, k_axis, k_axis + 1)}, {{"axes", Ints{0}}});
-  const std::string i64 = "int64";
-  const ValueId rows = unsqueeze(
-      ctx,
-      ctx.op1("add",
-              {ctx.op1("arange", {}, {{"dtype", i64}}, {{"limit", s}}), ctx.op1("sub", {t, s})}),
-      1);
-  const ValueId cols = unsqueeze(ctx, ctx.op1("arange", {}, {{"dtype", i64}}, {{"limit", t}}), 0);
-  ValueId masked = ctx.op1("greater", {cols, rows});
-  if (window > 0) {
-    const ValueId lo =
-        ctx.op1("sub", {rows, ctx.scalar(static_cast<double>(window), DType::Int64)});
-    masked = ctx.op1("logical_or", {masked, ctx.op1("less_equal", {cols, lo})});
-  }
-  const DType type = ctx.dtype(scores);
-  return ctx.op1("where", {masked, ctx.scalar(std::numeric_limits<float>::lowest(), type), scores});
-}
-
 // [B, S, N * H] -> [B, N, S, H].
 ValueId split_heads(NodeContext& ctx, ValueId v, int64_t heads) {
   const ValueId r = reshape0(ctx, v, {0, 0, heads, -1});
@@ -389,13 +364,13 @@ void convert_multi_head_attention(NodeContext& ctx) {
   ValueId v4 = split_heads(ctx, v, heads);
   if (ctx.has_input(6)) k4 = ctx.op1("concat", {ctx.input(6), k4}, {{"axis", int64_t{2}}});
   if (ctx.has_input(7)) v4 = ctx.op1("concat", {ctx.input(7), v4}, {{"axis", int64_t{2}}});
-  const DType type = ctx.dtype(query);
-  const ValueId kt = ctx.op1("permute", {k4}, {{"perm", Ints{0, 1, 3, 2}}});
-  ValueId scores = ctx.op1("mul", {ctx.op1("matmul", {q4, kt}), ctx.scalar(scale, type)});
-  if (ctx.has_input(5)) scores = ctx.op1("add", {scores, ctx.input(5)});
-  if (ctx.attr_int("unidirectional", 0) != 0) scores = causal_mask(ctx, scores, q4, 2, k4, 2, 0);
-  const ValueId probs = ctx.op1("softmax", {scores}, {{"axis", int64_t{-1}}});
-  const ValueId o4 = ctx.op1("matmul", {probs, v4});
+  // One fused `attention` op: softmax(Q K^T * scale + attention_bias) V, causal bottom-right
+  // aligned (query i at T - S + i) when unidirectional.
+  std::vector<ValueId> att_inputs = {q4, k4, v4};
+  if (ctx.has_input(5)) att_inputs.push_back(ctx.input(5));
+  const ValueId o4 = ctx.op1(
+      "attention", att_inputs,
+      {{"scale", scale}, {"causal", int64_t{ctx.attr_int("unidirectional", 0) != 0 ? 1 : 0}}});
   const ValueId o = ctx.op1("permute", {o4}, {{"perm", Ints{0, 2, 1, 3}}});
   ctx.set_outputs({reshape0(ctx, o, {0, 0, -1}), k4, v4});
 }
@@ -416,8 +391,6 @@ void convert_group_query_attention(NodeContext& ctx) {
   const ValueId query = ctx.input(0);
   const int64_t d = required_dim(ctx, query, 2, "query");
   const int64_t head_size = d / heads;
-  const int64_t group = heads / kv_heads;
-  const DType type = ctx.dtype(query);
   ValueId q = reshape0(ctx, query, {0, 0, heads, head_size});  // [B, S, N, H]
   ValueId k = reshape0(ctx, ctx.input(1), {0, 0, kv_heads, head_size});
   const ValueId v = reshape0(ctx, ctx.input(2), {0, 0, kv_heads, head_size});
@@ -437,24 +410,18 @@ void convert_group_query_attention(NodeContext& ctx) {
   ValueId k4 = ctx.op1("permute", {k}, bnsh), v4 = ctx.op1("permute", {v}, bnsh);
   if (has_past) k4 = ctx.op1("concat", {ctx.input(3), k4}, {{"axis", int64_t{2}}});
   if (ctx.has_input(4)) v4 = ctx.op1("concat", {ctx.input(4), v4}, {{"axis", int64_t{2}}});
-  // Query heads in groups sharing one key/value head: [B, kv, group, S, H] against [B, kv, 1, T,
-  // H].
-  const ValueId q5 =
-      reshape0(ctx, ctx.op1("permute", {q}, bnsh), {0, kv_heads, group, -1, head_size});
-  const ValueId kt = unsqueeze(ctx, ctx.op1("permute", {k4}, {{"perm", Ints{0, 1, 3, 2}}}), 2);
+  // One fused `attention` op over [B, N, S, H] queries and [B, kv, T, H] keys/values (query head
+  // n reads kv head n / group): scale, softcap, then the causal mask bottom-right aligned and
+  // local_window_size keys per query, ORT's order.
   const double scale = ctx.attr_float("scale", 0.0) != 0.0
                            ? ctx.attr_float("scale", 0.0)
                            : 1.0 / std::sqrt(static_cast<double>(head_size));
-  ValueId scores = ctx.op1("mul", {ctx.op1("matmul", {q5, kt}), ctx.scalar(scale, type)});
-  const double softcap = ctx.attr_float("softcap", 0.0);
-  if (softcap > 0) {
-    const ValueId cap = ctx.scalar(softcap, type);
-    scores = ctx.op1("mul", {ctx.op1("tanh", {ctx.op1("div", {scores, cap})}), cap});
-  }
-  scores = causal_mask(ctx, scores, query, 1, k4, 2, ctx.attr_int("local_window_size", -1));
-  const ValueId probs = ctx.op1("softmax", {scores}, {{"axis", int64_t{-1}}});
-  const ValueId o5 = ctx.op1("matmul", {probs, unsqueeze(ctx, v4, 2)});  // [B, kv, group, S, H]
-  const ValueId o4 = reshape0(ctx, o5, {0, heads, -1, head_size});
+  const int64_t window = ctx.attr_int("local_window_size", -1);
+  const ValueId o4 = ctx.op1("attention", {ctx.op1("permute", {q}, bnsh), k4, v4},
+                             {{"scale", scale},
+                              {"causal", int64_t{1}},
+                              {"window", window > 0 ? window : int64_t{-1}},
+                              {"softcap", std::max(ctx.attr_float("softcap", 0.0), 0.0)}});
   const ValueId o = ctx.op1("permute", {o4}, bnsh);
   ctx.set_outputs({reshape0(ctx, o, {0, 0, -1}), k4, v4});
 }

@@ -15,6 +15,7 @@ extern const std::vector<CpuKernel> kCpuScanKernels;
 extern const std::vector<CpuKernel> kCpuResizeKernels;
 extern const std::vector<CpuKernel> kCpuSampleKernels;
 extern const std::vector<CpuKernel> kCpuDetectionKernels;
+extern const std::vector<CpuKernel> kCpuAttentionKernels;
 
 CpuKernelFn find_cpu_kernel(const std::string& op) {
   static const std::map<std::string, CpuKernelFn> kernels = [] {
@@ -22,7 +23,7 @@ CpuKernelFn find_cpu_kernel(const std::string& op) {
     for (const auto* list :
          {&kCpuCopyKernels, &kCpuMovementKernels, &kCpuIndexKernels, &kCpuLinalgKernels,
           &kCpuConvKernels, &kCpuPoolKernels, &kCpuScanKernels, &kCpuResizeKernels,
-          &kCpuSampleKernels, &kCpuDetectionKernels}) {
+          &kCpuSampleKernels, &kCpuDetectionKernels, &kCpuAttentionKernels}) {
       for (const CpuKernel& k : *list)
         m[k.op] = k.fn;
     }

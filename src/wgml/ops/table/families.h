@@ -26,16 +26,18 @@ void declare_scan_ops(OpTable& t);
 void declare_resize_ops(OpTable& t);
 void declare_sample_ops(OpTable& t);
 void declare_detection_ops(OpTable& t);
+void declare_attention_ops(OpTable& t);
 
 inline const std::vector<OpFamily>& op_families() {
   static const std::vector<OpFamily> families = {
-      {"unary", declare_unary_ops},       {"binary", declare_binary_ops},
-      {"reduce", declare_reduce_ops},     {"view", declare_view_ops},
-      {"movement", declare_movement_ops}, {"index", declare_index_ops},
-      {"linalg", declare_linalg_ops},     {"conv", declare_conv_ops},
-      {"pool", declare_pool_ops},         {"norm", declare_norm_ops},
-      {"scan", declare_scan_ops},         {"resize", declare_resize_ops},
-      {"sample", declare_sample_ops},     {"detection", declare_detection_ops},
+      {"unary", declare_unary_ops},         {"binary", declare_binary_ops},
+      {"reduce", declare_reduce_ops},       {"view", declare_view_ops},
+      {"movement", declare_movement_ops},   {"index", declare_index_ops},
+      {"linalg", declare_linalg_ops},       {"conv", declare_conv_ops},
+      {"pool", declare_pool_ops},           {"norm", declare_norm_ops},
+      {"scan", declare_scan_ops},           {"resize", declare_resize_ops},
+      {"sample", declare_sample_ops},       {"detection", declare_detection_ops},
+      {"attention", declare_attention_ops},
   };
   return families;
 }
