@@ -308,6 +308,43 @@ def group_query_attention(c, rng):
               initializers=inits, node_inputs=names)
 
 
+def bert_attention(c, rng):
+    """com.microsoft Attention: packed QKV projection weights [hidden, hq + hk + hv]."""
+    b, s, hidden, heads = 2, 4, 8, 2
+    x = normal(rng, b, s, hidden)
+    w, bias = normal(rng, hidden, 3 * hidden), normal(rng, 3 * hidden)
+    inits = [("weights", w), ("bias", bias)]
+    attrs = {"num_heads": heads}
+    lengths = np.array([4, 2], np.int32)
+    mask2 = np.array([[1, 1, 0, 1], [0, 1, 1, 0]], np.int32)
+    mask3 = (rng.random((b, s, s)) > 0.4).astype(np.int32)
+    mask3[:, :, 0] = 1
+    for name, extra, mask, more in (
+            ("", {}, None, {}),
+            ("_mask_lengths", {}, lengths, {}),
+            ("_mask_start_end", {}, np.array([4, 3, 1, 0], np.int32), {}),
+            ("_mask_2d", {}, mask2, {"mask_filter_value": -2.0}),
+            ("_mask_3d", {}, mask3, {}),
+            ("_unidirectional", {}, None, {"unidirectional": 1}),
+            ("_unidirectional_mask_2d", {}, mask2, {"unidirectional": 1, "scale": 0.5})):
+        inputs = [("x", x)]
+        names = ["x", "weights", "bias"]
+        if mask is not None:
+            inputs.append(("mask", mask))
+            names.append("mask")
+        c.add(f"attention{name}", "Attention", inputs, ["y"], {**attrs, **more},
+              initializers=inits, node_inputs=names,
+              dims={"x": BS} if name in ("", "_mask_2d") else None)
+    # Unequal qkv_hidden_sizes (value heads of 6), an explicit scale. (No case without bias:
+    # onnxruntime-node 1.30's CPU Attention crashes when it is absent.)
+    c.add("attention_qkv_sizes", "Attention", [("x", x)], ["y"],
+          {**attrs, "qkv_hidden_sizes": [8, 8, 12], "scale": 0.4},
+          initializers=[("weights", normal(rng, hidden, 28)), ("bias", normal(rng, 28))])
+    c.add("attention_attn_bias", "Attention",
+          [("x", x), ("mask", lengths), ("attn_bias", normal(rng, 1, heads, s, s))], ["y"], attrs,
+          initializers=inits, node_inputs=["x", "weights", "bias", "mask", "", "attn_bias"])
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
@@ -321,6 +358,7 @@ def main():
     gather_block_quantized(c, rng)
     attention(c, rng)
     group_query_attention(c, rng)
+    bert_attention(c, rng)
     c.run()
     print(f"extra_cases_contrib.py: wrote {c.writer.count} cases to {sys.argv[1]}/node")
 

@@ -426,6 +426,97 @@ void convert_group_query_attention(NodeContext& ctx) {
   ctx.set_outputs({reshape0(ctx, o, {0, 0, -1}), k4, v4});
 }
 
+// The additive bias ORT's CPU Attention builds from mask_index (int32): 0 for kept keys,
+// mask_filter_value for masked ones, as [B, 1, 1, T] (1-D lengths, 2-D raw mask) or [B, 1, S, T]
+// (3-D mask). 1-D [B] holds each sequence's valid key count (right padding: key j is kept when
+// j < end); 1-D [2B] adds start positions (left padding: kept when start <= j < end). T = S: no
+// past.
+ValueId attention_mask_bias(NodeContext& ctx, ValueId mask, ValueId input, double filter) {
+  const DType type = ctx.dtype(input);
+  const int64_t rank = ctx.known_rank(mask, "mask_index");
+  ValueId keep = kNoValue;
+  if (rank == 1) {
+    const ValueId t = ctx.op1("squeeze", {ctx.shape_of(input, 1, 2)}, {{"axes", Ints{0}}});
+    const ValueId j =
+        unsqueeze(ctx, ctx.op1("arange", {}, {{"dtype", std::string("int64")}}, {{"limit", t}}), 0);
+    const ValueId m = ctx.cast(mask, DType::Int64);
+    const int64_t batch = ctx.static_dim(input, 0), n = ctx.static_dim(mask, 0);
+    if (batch > 0 && n == 2 * batch) {
+      const ValueId end = reshape0(ctx, slice(ctx, m, 0, 0, batch), {-1, 1});
+      const ValueId start = reshape0(ctx, slice(ctx, m, 0, batch, kEnd), {-1, 1});
+      keep =
+          ctx.op1("logical_and", {ctx.op1("less", {j, end}), ctx.op1("greater_equal", {j, start})});
+    } else {
+      keep = ctx.op1("less", {j, reshape0(ctx, m, {-1, 1})});  // [B, T]
+    }
+    keep = reshape0(ctx, keep, {0, 1, 1, -1});
+  } else if (rank == 2) {
+    keep = reshape0(ctx, ctx.op1("greater", {mask, ctx.scalar(0, ctx.dtype(mask))}), {0, 1, 1, -1});
+  } else if (rank == 3) {
+    keep = unsqueeze(ctx, ctx.op1("greater", {mask, ctx.scalar(0, ctx.dtype(mask))}), 1);
+  } else {
+    ctx.fail_here(str_cat("mask_index of rank ", rank,
+                          " is not supported (1-D key lengths [B] or [2B], 2-D [B, T] or 3-D "
+                          "[B, S, T] 0/1 masks are)"));
+  }
+  return ctx.op1("where", {keep, ctx.scalar(0, type), ctx.scalar(filter, type)});
+}
+
+// Attention (input, weights, bias?, mask_index?, past?, attention_bias?, past_sequence_length?)
+// -> (output, present?): BERT-style self-attention with packed projection weights [hidden,
+// hq + hk + hv] (qkv_hidden_sizes, equal thirds by default; hq = hk). One matmul (+ bias) gives
+// Q, K and V, split into num_heads heads; scores Q K^T * scale + mask bias (mask_filter_value on
+// masked keys, as ORT adds it rather than -inf) + attention_bias [B or 1, N or 1, S, T];
+// unidirectional masks later keys. Output [B, S, hv].
+void convert_attention(NodeContext& ctx) {
+  const int64_t heads = ctx.required_int("num_heads");
+  if (ctx.has_input(4) || ctx.has_input(6) || ctx.wants_output(1))
+    ctx.fail_here(
+        "past/present state (input past, past_sequence_length, output present) is "
+        "not supported");
+  if (ctx.attr_int("do_rotary", 0) != 0) ctx.fail_here("do_rotary is not supported");
+  const ValueId input = ctx.input(0), weights = ctx.input(1);
+  if (ctx.known_rank(input, "input") != 3)
+    ctx.fail_here("input must be 3-D [batch, sequence, hidden]");
+  Ints sizes = ctx.attr_ints("qkv_hidden_sizes");
+  if (sizes.empty()) {
+    const int64_t total = required_dim(ctx, weights, 1, "weights");
+    if (total % 3 != 0)
+      ctx.fail_here(str_cat("weights' dim 1 (", total, ") must split into equal thirds"));
+    sizes = {total / 3, total / 3, total / 3};
+  }
+  if (sizes.size() != 3 || sizes[0] != sizes[1] || heads <= 0)
+    ctx.fail_here("qkv_hidden_sizes must be 3 sizes with equal query and key sizes");
+  for (int64_t s : sizes) {
+    if (s <= 0 || s % heads != 0)
+      ctx.fail_here(
+          str_cat("qkv_hidden_sizes ", s, " is not a positive multiple of num_heads ", heads));
+  }
+  ValueId x = ctx.op1("matmul", {input, weights});
+  if (ctx.has_input(2)) x = ctx.op1("add", {x, ctx.input(2)});
+  const int64_t hq = sizes[0];
+  const ValueId q4 = split_heads(ctx, slice(ctx, x, 2, 0, hq), heads);
+  const ValueId k4 = split_heads(ctx, slice(ctx, x, 2, hq, 2 * hq), heads);
+  const ValueId v4 = split_heads(ctx, slice(ctx, x, 2, 2 * hq, 2 * hq + sizes[2]), heads);
+  ValueId bias = kNoValue;
+  if (ctx.has_input(3)) {
+    bias = attention_mask_bias(ctx, ctx.input(3), input,
+                               ctx.attr_float("mask_filter_value", -10000.0));
+  }
+  if (ctx.has_input(5))
+    bias = bias == kNoValue ? ctx.input(5) : ctx.op1("add", {bias, ctx.input(5)});
+  const double scale = ctx.attr_float("scale", 0.0) != 0.0
+                           ? ctx.attr_float("scale", 0.0)
+                           : 1.0 / std::sqrt(static_cast<double>(hq / heads));
+  std::vector<ValueId> att_inputs = {q4, k4, v4};
+  if (bias != kNoValue) att_inputs.push_back(bias);
+  const ValueId o4 = ctx.op1(
+      "attention", att_inputs,
+      {{"scale", scale}, {"causal", int64_t{ctx.attr_int("unidirectional", 0) != 0 ? 1 : 0}}});
+  const ValueId o = ctx.op1("permute", {o4}, {{"perm", Ints{0, 2, 1, 3}}});
+  ctx.set_outputs({reshape0(ctx, o, {0, 0, -1})});
+}
+
 // QuantizeLinear/DequantizeLinear of com.microsoft: ONNX's forms (per tensor, per axis).
 void same_as_onnx(NodeContext& ctx) {
   const Converter* c = converter_table().find("", ctx.node().op_type);
@@ -454,6 +545,7 @@ void register_contrib_converters(ConverterTable& t) {
   t.add_in_domain(ms, "GatherBlockQuantized", convert_gather_block_quantized);
   t.add_in_domain(ms, "MultiHeadAttention", convert_multi_head_attention);
   t.add_in_domain(ms, "GroupQueryAttention", convert_group_query_attention);
+  t.add_in_domain(ms, "Attention", convert_attention);
 }
 
 }  // namespace wgml::onnx
