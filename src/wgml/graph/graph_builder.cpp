@@ -18,6 +18,9 @@ namespace {
 // file stores (int8 weights stay int8) and loading never allocates far more than the file holds.
 constexpr double kWideningFoldBytes = 4.0 * 1024;
 constexpr double kWideningFactor = 1.25;
+// An 8-bit constant with more elements than this is a quantized weight (not a zero point): no
+// fold widens it, however small.
+constexpr int64_t kQuantizedScalarElements = 16;
 
 Tensor meta_like(const Tensor& t) {
   if (&t.device() == &meta_device()) return t;
@@ -109,6 +112,7 @@ std::vector<DType> GraphBuilder::output_dtypes(const Node& node) const {
 bool GraphBuilder::folds_wider(const std::string& op, const std::vector<ValueId>& inputs,
                                const Attrs& attrs) {
   double in_bytes = 0, out_bytes = 0;
+  bool quantized = false;  // reads an 8-bit weight, not just a zero point
   std::vector<Tensor> args;
   for (ValueId v : inputs) {
     if (v == kNoValue) {
@@ -117,6 +121,8 @@ bool GraphBuilder::folds_wider(const std::string& op, const std::vector<ValueId>
     }
     const Tensor& c = graph_.value(v).constant;
     in_bytes += static_cast<double>(c.numel()) * static_cast<double>(dtype_size(c.dtype()));
+    quantized = quantized || ((c.dtype() == DType::Int8 || c.dtype() == DType::UInt8) &&
+                              c.numel() > kQuantizedScalarElements);
     args.push_back(meta_like(c));
   }
   try {
@@ -125,6 +131,7 @@ bool GraphBuilder::folds_wider(const std::string& op, const std::vector<ValueId>
   } catch (const std::exception&) {
     return false;  // folding raises the error (or reads data the meta run could not)
   }
+  if (quantized && out_bytes > in_bytes) return true;  // never a float copy of a quantized weight
   return out_bytes > kWideningFoldBytes && out_bytes > kWideningFactor * in_bytes;
 }
 
