@@ -186,7 +186,8 @@ def main():
                   flush=True)
             failures += [f"{name}/{set_name} on {args.device}: {p}" for p in problems]
     print(f"{runs} runs; bar: every shape inferred by `wgml info`, relative Frobenius error <= "
-          f"{TOLERANCE:.0e} against {manifest.get('reference_runtime', 'ORT')}, integers equal")
+          f"{TOLERANCE:.0e} (quantized models: their own bar, quantized_models.py) against "
+          f"{manifest.get('reference_runtime', 'ORT')}, integers equal")
     for failure in failures:
         print("FAIL:", failure)
     return 1 if failures else 0

@@ -561,7 +561,7 @@ def stamp_of(models, no_reference):
     import hashlib
     import importlib.metadata
     h = hashlib.sha256()
-    for script in ("make_models.py", "ort_reference.js"):
+    for script in ("make_models.py", "quantized_models.py", "ort_reference.js", "../ort_npy.js"):
         with open(os.path.join(HERE, script), "rb") as f:
             h.update(f.read())
     ort = read_text(os.path.join(REPO, "node_modules", "onnxruntime-node", "package.json"))

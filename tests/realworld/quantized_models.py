@@ -8,8 +8,10 @@ Each builder returns (model, input sets, extra manifest fields). The extras say 
   "rel_tolerance": a wider relative error for models that quantize activations at run time
       (DynamicQuantizeLinear): an input whose x/scale lies within float32 rounding of a half
       quantizes one step differently in ORT's float32 arithmetic and in wgml's (the CPU device
-      divides in double and rounds once), moving the output by scale * w for that element;
-      ~3e-4 relative is seen, 1e-3 allows it and still catches a wrong zero point or scale.
+      divides in double and rounds once; WGSL's f32 division may be 2.5 ulp off, and on the H100
+      the scale itself came out one ulp from ORT's), moving the output by scale * w for that
+      element: 3e-4 relative on llvmpipe, up to 9.7e-4 on the H100. 2e-3 allows it with margin
+      on such GPUs and still catches a wrong zero point or scale (1e-2 and more).
   "quant_step": outputs that are dequantized integers are compared by steps of this size: every
       element within one step of ORT's and at most 1% of them off at all (a product rounded
       exactly on a half can go either way in float32; anything wrong in the arithmetic moves many
@@ -68,7 +70,7 @@ def quant_dynamic_cnn(env):
     rng = env.rng_for("quant_dynamic_cnn inputs")
     sets = {"b1_40x56": {"input": rng.standard_normal((1, 3, 40, 56)).astype(np.float32)},
             "b2_33x17": {"input": rng.standard_normal((2, 3, 33, 17)).astype(np.float32)}}
-    return model, sets, _extras(model, rel_tolerance=1e-3)
+    return model, sets, _extras(model, rel_tolerance=2e-3)
 
 
 def _qdq(gw, x, name, scale, zero_point):
@@ -122,7 +124,7 @@ def quant_qdq_cnn(env):
             "b3_21x19": {"input": rng.standard_normal((3, 3, 21, 19)).astype(np.float32)}}
     # Activations are quantized at run time here too (QuantizeLinear): rel_tolerance as above.
     return model, sets, _extras(model, ort_options={"graphOptimizationLevel": "disabled"},
-                                rel_tolerance=1e-3)
+                                rel_tolerance=2e-3)
 
 
 def quant_qlinear(env):
@@ -203,7 +205,7 @@ def quant_matmul_integer(env):
     rng = env.rng_for("quant_matmul_integer inputs")
     sets = {"b1_s7": {"hidden_states": rng.standard_normal((1, 7, 64)).astype(np.float32)},
             "b2_s33": {"hidden_states": rng.standard_normal((2, 33, 64)).astype(np.float32)}}
-    return model, sets, _extras(model, rel_tolerance=1e-3)
+    return model, sets, _extras(model, rel_tolerance=2e-3)
 
 
 def quant_blocked(env):
