@@ -14,6 +14,7 @@
 // Runtime's generator (std::mt19937 with its own seeding), only the distributions are.
 // Without the `seed` attribute the seed is a fixed hash of the node's first output name, so a
 // model's draws are the same on every load.
+#include <utility>
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -158,35 +159,26 @@ ValueId scale_shift(NodeContext& ctx, ValueId x, double scale, double shift, DTy
   return ctx.cast(x, dtype);
 }
 
+// The output dtype and the per-element counters of RandomUniform/Normal (a shape attribute) or
+// their Like forms (the input's shape; its dtype unless `dtype` is given).
+std::pair<DType, ValueId> random_target(NodeContext& ctx, bool like) {
+  if (!like) return {float_dtype(ctx, ctx.attr_int("dtype", 1)), shaped_index(ctx)};
+  const DType dtype =
+      ctx.has_attr("dtype") ? float_dtype(ctx, ctx.attr_int("dtype", 1)) : ctx.dtype(ctx.input(0));
+  return {dtype, index_like(ctx, ctx.input(0))};
+}
+
 void convert_random_uniform(NodeContext& ctx, bool like) {
   Key key{seed_of(ctx)};
   const double low = ctx.attr_float("low", 0), high = ctx.attr_float("high", 1);
-  DType dtype;
-  ValueId index;
-  if (like) {
-    dtype = ctx.has_attr("dtype") ? float_dtype(ctx, ctx.attr_int("dtype", 1))
-                                  : ctx.dtype(ctx.input(0));
-    index = index_like(ctx, ctx.input(0));
-  } else {
-    dtype = float_dtype(ctx, ctx.attr_int("dtype", 1));
-    index = shaped_index(ctx);
-  }
+  const auto [dtype, index] = random_target(ctx, like);
   ctx.set_outputs({scale_shift(ctx, uniform(ctx, index, key), high - low, low, dtype)});
 }
 
 void convert_random_normal(NodeContext& ctx, bool like) {
   Key key{seed_of(ctx)};
   const double mean = ctx.attr_float("mean", 0), scale = ctx.attr_float("scale", 1);
-  DType dtype;
-  ValueId index;
-  if (like) {
-    dtype = ctx.has_attr("dtype") ? float_dtype(ctx, ctx.attr_int("dtype", 1))
-                                  : ctx.dtype(ctx.input(0));
-    index = index_like(ctx, ctx.input(0));
-  } else {
-    dtype = float_dtype(ctx, ctx.attr_int("dtype", 1));
-    index = shaped_index(ctx);
-  }
+  const auto [dtype, index] = random_target(ctx, like);
   ctx.set_outputs({scale_shift(ctx, normal(ctx, index, key), scale, mean, dtype)});
 }
 
