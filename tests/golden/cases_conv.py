@@ -3,6 +3,7 @@
 PyTorch pads symmetrically, so asymmetric ONNX pads are applied with F.pad (conv) or by cropping
 the unpadded result (conv_transpose); auto_pad is resolved with ONNX's formulas here.
 """
+import torch
 import torch.nn.functional as F
 
 from golden import FLOATS
@@ -192,3 +193,47 @@ def cases(g):
         g.case("conv_transpose", [x, g.randn((2, 3, 3, 3), dtype).permute(1, 0, 2, 3),
                                   g.randn((2,), dtype)],
                conv_transpose_ref(attrs), attrs, note=f"{dtype} permuted X and W")
+    conv_dequant_cases(g)
+
+
+def conv_dequant_ref(attrs):
+    """conv with W = (q - zero) * scale per output channel, in float64; int32 x convolves
+    exactly (float64 holds these integer sums) and rounds back to int32."""
+    def ref(x, q, scale=None, zero=None, b=None):
+        shape = (-1,) + (1,) * (q.dim() - 1)
+        w = q.to(torch.float64)
+        if zero is not None:
+            w = w - zero.to(torch.float64).reshape(shape)
+        if scale is not None:
+            w = w * scale.reshape(shape)
+        if x.is_floating_point():
+            return conv_ref(attrs)(x, w, b)
+        y = conv_ref(attrs)(x.to(torch.float64), w, None if b is None else b.to(torch.float64))
+        return y.round().to(torch.int32)
+    return ref
+
+
+def conv_dequant_cases(g):
+    # Each WebGPU conv shader with the dequantizing w_load: implicit GEMM (3x3 and 1x1),
+    # depthwise, direct.
+    shapes = [((2, 8, 9, 9), (16, 8, 3, 3), {"pads": [1, 1, 1, 1]}, "implicit gemm"),
+              ((1, 12, 6, 6), (20, 12, 1, 1), {}, "1x1 gemm"),
+              ((1, 8, 10, 10), (8, 1, 3, 3), {"group": 8, "strides": [2, 2], "pads": [1, 1, 1, 1]},
+               "depthwise"),
+              ((1, 3, 7), (4, 3, 3), {"dilations": [2]}, "1-d direct")]
+    for xs, qs, attrs, note in shapes:
+        m = qs[0]
+        g.case("conv_dequant", [g.randn(xs), g.randint(qs, -128, 128, "int8"),
+                                g.uniform((m,), 0.005, 0.05), g.randint((m,), -4, 4, "int8"),
+                                g.randn((m,))],
+               conv_dequant_ref(attrs), attrs, note=f"int8 per channel, bias, {note}")
+        g.case("conv_dequant", [g.randn(xs), g.randint(qs, 0, 256, "uint8"),
+                                g.uniform((1,), 0.005, 0.05), g.randint((1,), 120, 136, "uint8")],
+               conv_dequant_ref(attrs), attrs, note=f"uint8 per tensor, {note}")
+        # ConvInteger: centred int32 activations, exact.
+        g.case("conv_dequant", [g.randint(xs, -255, 256, "int32"), g.randint(qs, 0, 256, "uint8"),
+                                None, g.randint((m,), 0, 256, "uint8")],
+               conv_dequant_ref(attrs), attrs, note=f"int32 x, exact, {note}")
+    g.case("conv_dequant", [g.randn((1, 4, 6, 6), "float16"), g.randint((8, 4, 3, 3), -128, 128, "int8"),
+                            g.uniform((8,), 0.005, 0.05, "float16")],
+           conv_dequant_ref({}), {}, note="float16 x and scale, no zero point")

@@ -100,3 +100,80 @@ def cases(g):
         g.case("gemm", [_operand(g, (k, m), dtype), _operand(g, (k, n), dtype),
                         _operand(g, (n,), dtype)], gemm_ref(2, 3, 1, 0),
                {"alpha": 2.0, "beta": 3.0, "transA": 1}, note=f"{dtype} integer gemm")
+    dequant_cases(g)
+
+
+def _dequant_matrix_ref(bits, block):
+    """a @ W, W [K, N] = (q - zero) * scale (ops/dequant_params.h), in float64 (int64 exactly
+    for int32 a)."""
+    def ref(a, q, scale=None, zero=None):
+        k = a.shape[-1]
+        if bits == 8:
+            qv = q.to(torch.int64)
+        else:  # uint8 [N, Kb], two k's per byte, low nibble first
+            q = q.to(torch.int64)
+            qv = torch.stack([q & 15, q >> 4], dim=-1).reshape(q.shape[0], -1)[:, :k].t()
+        n = qv.shape[1]
+
+        def grid(p):
+            p = p.to(torch.float64).reshape(1, 1) if p.numel() == 1 else p.to(torch.float64)
+            return p.repeat_interleave(block, dim=0)[:k] if p.shape[0] > 1 else p.expand(k, n)
+
+        w = qv.to(torch.float64)
+        if zero is not None:
+            w = w - grid(zero)
+        if a.is_floating_point():
+            if scale is not None:
+                w = w * grid(scale)
+            return a @ w
+        return (a.to(torch.int64) @ w.to(torch.int64)).to(torch.int32)
+    return ref
+
+
+def _dequant_case(g, a, q, scale, zero, bits=8, block=1, note=""):
+    attrs = {"bits": bits, "block": block} if bits != 8 or block != 1 else {}
+    inputs = [a, q, scale, zero]
+    while inputs[-1] is None:
+        inputs.pop()
+    g.case("matmul_dequant", inputs, _dequant_matrix_ref(bits, block), attrs, note=note)
+
+
+def dequant_cases(g):
+    # The WebGPU matmul's three shaders read W through the dequantizing b_at: tiles (ragged
+    # edges), the split-k shader of <= 4 rows (k along rows of a transposed q), direct loops.
+    for m, k, n, shader in [(70, 68, 66, "tiles"), (3, 256, 70, "split k"), (5, 7, 3, "direct")]:
+        a = g.randn((m, k))
+        g.case("matmul_dequant", [a, g.randint((k, n), -128, 128, "int8"),
+                                  g.uniform((1, n), 0.01, 0.1), g.randint((1, n), -5, 5, "int8")],
+               _dequant_matrix_ref(8, 1), note=f"int8 per column, {shader}")
+        g.case("matmul_dequant", [g.randn((2, m, k)), g.randint((n, k), 0, 256, "uint8").transpose(),
+                                  g.uniform((1, 1), 0.01, 0.1), g.randint((1, 1), 100, 156, "uint8")],
+               _dequant_matrix_ref(8, 1), note=f"uint8 [N, K] transposed, per tensor, batched, {shader}")
+    # Blocks along k (opset-21 blocked DequantizeLinear, MatMulNBits), the last one ragged.
+    k, n, block = 70, 36, 16
+    groups = -(-k // block)
+    _dequant_case(g, g.randn((40, k)), g.randint((k, n), -128, 128, "int8"),
+                  g.uniform((groups, n), 0.01, 0.1), g.randint((groups, n), -9, 9, "int8"),
+                  block=block, note="int8 in k blocks of 16, ragged")
+    _dequant_case(g, g.randn((k,)), g.randint((k, n), -128, 128, "int8"),
+                  g.uniform((k, 1), 0.01, 0.1), None, note="1-d a, per row (k) scale, no zero")
+    # 4-bit MatMulNBits layout: q [N, Kb], scale and zero given transposed ([N, groups] stored).
+    for m, k, n, block, shader in [(33, 45, 40, 16, "tiles"), (1, 256, 70, 32, "split k"),
+                                   (2, 9, 3, 8, "direct")]:
+        groups = -(-k // block)
+        kb = groups * block // 2
+        _dequant_case(g, g.randn((m, k)), g.randint((n, kb), 0, 256, "uint8"),
+                      g.uniform((n, groups), 0.01, 0.1).transpose(),
+                      g.randint((n, groups), 0, 16, "uint8").transpose(), bits=4, block=block,
+                      note=f"4-bit, uint8 zero points, {shader}")
+    _dequant_case(g, g.randn((4, 64), "float16"), g.randint((70, 32), 0, 256, "uint8"),
+                  g.uniform((2, 70), 0.01, 0.1, "float16"), None, bits=4, block=32,
+                  note="float16 a and scale, 4-bit without zero points (0)")
+    _dequant_case(g, g.randn((6, 64)), g.randint((5, 32), 0, 256, "uint8"),
+                  g.uniform((1, 5), 0.01, 0.1), g.uniform((1, 5), 6, 9), bits=4, block=64,
+                  note="4-bit, float zero points")
+    # int32 a (MatMulInteger's centred activations): exact integer products, no scale.
+    for m, k, n in [(70, 300, 66), (2, 300, 9)]:
+        _dequant_case(g, g.randint((m, k), -255, 256, "int32"), g.randint((k, n), -128, 128, "int8"),
+                      None, g.randint((1, n), -128, 128, "int8"),
+                      note=f"int32 a, exact ({m} rows)")

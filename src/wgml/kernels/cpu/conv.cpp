@@ -7,6 +7,7 @@
 
 #include "wgml/core/error.h"
 #include "wgml/kernels/cpu/cpu_kernel.h"
+#include "wgml/kernels/cpu/dequant.h"
 #include "wgml/ops/window.h"
 
 namespace wgml {
@@ -152,9 +153,20 @@ void conv_kernel(const OpCall& call, const std::vector<Tensor>& inputs,
   }
 }
 
+// The reference: the weight dequantized first (ops/dequant_params.h), then conv; int32 x
+// convolves exactly in int64.
+void conv_dequant_kernel(const OpCall& call, const std::vector<Tensor>& inputs,
+                         std::vector<Tensor>& outputs) {
+  const std::vector<Tensor> operands = {inputs[0], cpu_dequant_channels(inputs),
+                                        inputs.size() > 4 ? inputs[4] : Tensor()};
+  if (inputs[0].dtype() == DType::Int32) return conv_typed<int32_t>(call, operands, outputs[0]);
+  conv_kernel(call, operands, outputs);
+}
+
 }  // namespace
 
 extern const std::vector<CpuKernel> kCpuConvKernels = {
+    {"conv_dequant", conv_dequant_kernel},
     {"conv", conv_kernel},
     {"conv_transpose", conv_kernel},
 };

@@ -5,6 +5,7 @@
 #include "wgml/core/error.h"
 #include "wgml/core/strided.h"
 #include "wgml/kernels/cpu/cpu_kernel.h"
+#include "wgml/kernels/cpu/dequant.h"
 
 namespace wgml {
 
@@ -92,10 +93,18 @@ void matmul_kernel(const OpCall&, const std::vector<Tensor>& inputs, std::vector
   });
 }
 
+// The reference: the weight dequantized first (ops/dequant_params.h), then matmul.
+void matmul_dequant_kernel(const OpCall& call, const std::vector<Tensor>& inputs,
+                           std::vector<Tensor>& outputs) {
+  const Tensor w = cpu_dequant_matrix(call, inputs);
+  matmul_kernel(call, {inputs[0], w}, outputs);
+}
+
 }  // namespace
 
 extern const std::vector<CpuKernel> kCpuLinalgKernels = {
     {"matmul", matmul_kernel},
+    {"matmul_dequant", matmul_dequant_kernel},
 };
 
 }  // namespace wgml

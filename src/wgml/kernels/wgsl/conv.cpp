@@ -9,6 +9,7 @@
 #include <string>
 
 #include "wgml/core/error.h"
+#include "wgml/kernels/wgsl/dequant.h"
 #include "wgml/kernels/wgsl/shader_writer.h"
 #include "wgml/kernels/wgsl/wgsl_kernel.h"
 #include "wgml/ops/window.h"
@@ -27,6 +28,9 @@ struct Geometry {
   Shape in_grid, out_grid, k_grid;
   Ints strides, dilations, pads;  // pads: the begins (negative for some output_shape cases)
   int64_t out_size = 0, k_size = 0;
+  std::string type = "f32";  // the compute type: i32 for conv_dequant's exact integer form
+  // conv_dequant's operands (x, q, scale?, zero_point?, bias?): w_load dequantizes q.
+  const std::vector<Tensor>* dequant = nullptr;
 };
 
 Geometry geometry(const OpCall& call, const Tensor& x, const Tensor& w, const Tensor& out) {
@@ -46,6 +50,7 @@ Geometry geometry(const OpCall& call, const Tensor& x, const Tensor& w, const Te
   g.k_grid.assign(w.shape().begin() + 2, w.shape().end());
   g.out_size = shape_numel(g.out_grid);
   g.k_size = shape_numel(g.k_grid);
+  g.type = compute_type(out.dtype());
   return g;
 }
 
@@ -80,30 +85,33 @@ int64_t ceil_div(int64_t a, int64_t b) {
   return (a + b - 1) / b;
 }
 
-void bind_operands(ShaderWriter& sw, const Tensor& x, const Tensor& w, const Tensor* bias,
-                   const Tensor& out) {
+void bind_operands(ShaderWriter& sw, const Geometry& g, const Tensor& x, const Tensor& w,
+                   const Tensor* bias, const Tensor& out) {
   sw.input("x", x);
-  sw.input("w", w);
+  if (g.dequant)
+    declare_dequant_channels(sw, "w", *g.dequant, g.type);
+  else
+    sw.input("w", w);
   if (bias) sw.input("b", *bias);
   sw.output("out", out);
 }
 
 // The bias of output channel `channel` (a u32 expression), or 0.
-std::string bias_of(const Tensor* bias, const std::string& channel) {
+std::string bias_of(const Geometry& g, const Tensor* bias, const std::string& channel) {
   // offset_of multiplies each coordinate by its stride as written: compound ones need parens.
-  return bias ? "b_load(" + offset_of(*bias, {"(" + channel + ")"}) + ")" : "0.0";
+  return bias ? "b_load(" + offset_of(*bias, {"(" + channel + ")"}) + ")" : g.type + "()";
 }
 
 // One invocation per output element, any rank, groups, dilation; conv_transpose gathers.
 void conv_direct(const OpCall& call, const Geometry& g, const Tensor& x, const Tensor& w,
                  const Tensor* bias, Tensor& out, Recorder& recorder) {
   ShaderWriter sw(call.name() + " direct", recorder.adapter());
-  bind_operands(sw, x, w, bias, out);
+  bind_operands(sw, g, x, w, bias, out);
   auto& b = sw.body();
   emit_coords(b, "gid", out.shape(), "o");  // o0 = n, o1 = output channel, o2.. = position
   b << "  let g = o1 / " << u(g.mg) << ";\n";
   if (g.transpose) b << "  let mm = o1 % " << u(g.mg) << ";\n";
-  b << "  var acc = 0.0;\n"
+  b << "  var acc = " << g.type << "();\n"
     << "  for (var c = 0u; c < " << u(g.cg) << "; c++) {\n"
     << "    let ch = g * " << u(g.cg) << " + c;\n";
   std::string indent = "    ";
@@ -146,7 +154,7 @@ void conv_direct(const OpCall& call, const Geometry& g, const Tensor& x, const T
     indent.resize(indent.size() - 2);
     b << indent << "}\n";
   }
-  b << "  out_store(gid, acc + " << bias_of(bias, "o1") << ");\n";
+  b << "  out_store(gid, acc + " << bias_of(g, bias, "o1") << ");\n";
   recorder.run(sw.finish_elementwise(static_cast<uint64_t>(out.numel())));
 }
 
@@ -181,9 +189,9 @@ bool conv_depthwise(const OpCall& call, const Geometry& g, const Tensor& x, cons
   const bool unroll = kh * kw <= 49 && span <= 64;
 
   ShaderWriter s(call.name() + " depthwise", recorder.adapter());
-  bind_operands(s, x, w, bias, out);
+  bind_operands(s, g, x, w, bias, out);
   s.decl() << "// The input rows and columns the workgroup's outputs read, padding as zeros.\n"
-           << "var<workgroup> tile: array<f32, " << in_h * in_w << ">;\n";
+           << "var<workgroup> tile: array<" << g.type << ", " << in_h * in_w << ">;\n";
   auto& b = s.body();
   b << "  if (wid >= " << u(workgroups) << ") { return; }\n"
     << "  let tx = wid % " << u(tiles_x) << ";\n"
@@ -206,7 +214,7 @@ bool conv_depthwise(const OpCall& call, const Geometry& g, const Tensor& x, cons
     << ";\n"
     << "    for (var c = lx; c < " << u(in_w) << "; c += " << u(tile_w) << ") {\n"
     << "      let ix = ix0 + i32(c);\n"
-    << "      var v = 0.0;\n"
+    << "      var v = " << g.type << "();\n"
     << "      if (row_ok && ix >= 0i && ix < " << i(iw) << ") {\n"
     << "        v = x_load(row_at + " << scaled("u32(ix)", x.shape()[3] == 1 ? 0 : x.strides()[3])
     << ");\n"
@@ -216,7 +224,7 @@ bool conv_depthwise(const OpCall& call, const Geometry& g, const Tensor& x, cons
     << "  }\n"
     << "  workgroupBarrier();\n"
     << "  let ox = ox0 + lx * " << u(cols) << ";\n"
-    << "  let bias = " << bias_of(bias, "m") << ";\n";
+    << "  let bias = " << bias_of(g, bias, "m") << ";\n";
   if (unroll) {
     for (int64_t a = 0; a < kh; ++a) {
       for (int64_t c = 0; c < kw; ++c) {
@@ -310,10 +318,10 @@ void conv_gemm(const OpCall& call, const Geometry& g, const Tensor& x, const Ten
     pointwise = pointwise && g.strides[d] == 1 && g.pads[d] == 0 && g.in_grid[d] == g.out_grid[d];
 
   ShaderWriter s(call.name() + (pointwise ? " gemm 1x1" : " implicit gemm"), recorder.adapter());
-  bind_operands(s, x, w, bias, out);
+  bind_operands(s, g, x, w, bias, out);
   s.decl() << "// A: K rows of pixels, B: K rows of output channels (padded by one vec4).\n"
-           << "var<workgroup> a_tile: array<vec4<f32>, " << t.bk * a_row4 << ">;\n"
-           << "var<workgroup> b_tile: array<vec4<f32>, " << t.bk * b_row4 << ">;\n";
+           << "var<workgroup> a_tile: array<vec4<" << g.type << ">, " << t.bk * a_row4 << ">;\n"
+           << "var<workgroup> b_tile: array<vec4<" << g.type << ">, " << t.bk * b_row4 << ">;\n";
   auto& b = s.body();
   b << "  if (wid >= " << u(workgroups) << ") { return; }\n"
     << "  let tile_p = wid % " << u(tiles_p) << ";\n"
@@ -353,7 +361,7 @@ void conv_gemm(const OpCall& call, const Geometry& g, const Tensor& x, const Ten
   };
   // Loads A[pixel, kk] into v (zero for padding and ragged edges).
   auto emit_a_load = [&](const std::string& indent) {
-    b << indent << "var v = 0.0;\n";
+    b << indent << "var v = " << g.type << "();\n";
     if (pointwise) {
       b << indent << "if (a_valid && kk < " << u(k_total) << ") {\n"
         << indent << "  v = x_load(a_base + " << scaled("kk", x.strides()[1]) << ");\n"
@@ -387,7 +395,7 @@ void conv_gemm(const OpCall& call, const Geometry& g, const Tensor& x, const Ten
     << "  let col = lid / " << u(row_threads) << ";  // and channels col * " << t.tn << " + c\n";
   for (int64_t r = 0; r < t.tm; ++r) {
     for (int64_t q = 0; q < t.tn / 4; ++q)
-      b << "  var acc" << r << "_" << q << " = vec4<f32>(0.0);\n";
+      b << "  var acc" << r << "_" << q << " = vec4<" << g.type << ">();\n";
   }
 
   b << "  for (var k0 = 0u; k0 < " << u(k_total) << "; k0 += " << u(t.bk) << ") {\n"
@@ -409,7 +417,7 @@ void conv_gemm(const OpCall& call, const Geometry& g, const Tensor& x, const Ten
       << "      let ml = e / " << u(t.bk) << ";\n"
       << "      let kk = k0 + kl;\n"
       << "      let m = m0 + ml;\n"
-      << "      var v = 0.0;\n"
+      << "      var v = " << g.type << "();\n"
       << "      if (m < " << u(g.mg) << " && kk < " << u(k_total) << ") {\n"
       << "        let c = kk / " << u(g.k_size) << ";\n"
       << "        let tap = kk % " << u(g.k_size) << ";\n";
@@ -450,11 +458,12 @@ void conv_gemm(const OpCall& call, const Geometry& g, const Tensor& x, const Ten
   b << "  // Store the register block.\n";
   for (int64_t q = 0; q < t.tn / 4; ++q) {
     b << "  let mq" << q << " = m0 + col * " << u(t.tn) << " + " << u(4 * q) << ";\n"
-      << "  var bias" << q << " = vec4<f32>(0.0);\n";
+      << "  var bias" << q << " = vec4<" << g.type << ">();\n";
     if (bias) {
       for (int64_t j = 0; j < 4; ++j)
         b << "  if (mq" << q << " + " << u(j) << " < " << u(g.mg) << ") { bias" << q << "[" << j
-          << "] = " << bias_of(bias, "g * " + u(g.mg) + " + mq" + std::to_string(q) + " + " + u(j))
+          << "] = "
+          << bias_of(g, bias, "g * " + u(g.mg) + " + mq" + std::to_string(q) + " + " + u(j))
           << "; }\n";
     }
   }
@@ -476,14 +485,12 @@ void conv_gemm(const OpCall& call, const Geometry& g, const Tensor& x, const Ten
   recorder.run(s.finish(static_cast<uint64_t>(workgroups), static_cast<uint32_t>(threads)));
 }
 
-void conv_kernel(const OpCall& call, const std::vector<Tensor>& inputs,
-                 std::vector<Tensor>& outputs, Recorder& recorder) {
-  const Tensor& x = inputs[0];
-  const Tensor& w = inputs[1];
-  const Tensor* bias = inputs.size() > 2 && inputs[2].defined() ? &inputs[2] : nullptr;
-  Tensor& out = outputs[0];
+// conv and conv_transpose; conv_dequant (x, q, scale?, zero_point?, bias?) passes `dequant`.
+void run_conv(const OpCall& call, const Tensor& x, const Tensor& w, const Tensor* bias,
+              const std::vector<Tensor>* dequant, Tensor& out, Recorder& recorder) {
   if (out.numel() == 0) return;
-  const Geometry g = geometry(call, x, w, out);
+  Geometry g = geometry(call, x, w, out);
+  g.dequant = dequant;
   if (!g.transpose) {
     if (g.rank == 2 && g.cg == 1 && g.mg < 8 &&
         conv_depthwise(call, g, x, w, bias, out, recorder)) {
@@ -497,11 +504,32 @@ void conv_kernel(const OpCall& call, const std::vector<Tensor>& inputs,
   conv_direct(call, g, x, w, bias, out, recorder);
 }
 
+void conv_kernel(const OpCall& call, const std::vector<Tensor>& inputs,
+                 std::vector<Tensor>& outputs, Recorder& recorder) {
+  const Tensor* bias = inputs.size() > 2 && inputs[2].defined() ? &inputs[2] : nullptr;
+  run_conv(call, inputs[0], inputs[1], bias, nullptr, outputs[0], recorder);
+}
+
+// The weight is read through a dequantizing w_load, which indexes q's storage as laid out
+// contiguously (a strided q, never seen from the importer, is copied first: int8, cheap).
+void conv_dequant_kernel(const OpCall& call, const std::vector<Tensor>& inputs,
+                         std::vector<Tensor>& outputs, Recorder& recorder) {
+  std::vector<Tensor> parts = inputs;
+  if (!parts[1].is_contiguous()) {
+    Tensor packed = recorder.scratch(parts[1].shape(), parts[1].dtype());
+    run_copy(call.name(), parts[1], packed, recorder);
+    parts[1] = packed;
+  }
+  const Tensor* bias = parts.size() > 4 && parts[4].defined() ? &parts[4] : nullptr;
+  run_conv(call, parts[0], parts[1], bias, &parts, outputs[0], recorder);
+}
+
 }  // namespace
 
 extern const std::vector<Kernel> kConvKernels = {
     {"conv", conv_kernel},
     {"conv_transpose", conv_kernel},
+    {"conv_dequant", conv_dequant_kernel},
 };
 
 }  // namespace wgml::wgsl

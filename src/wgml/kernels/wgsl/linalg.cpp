@@ -17,9 +17,11 @@
 // thousand multiply-adds) loop over k per output element: cheapest to compile.
 #include <algorithm>
 #include <cstdlib>
+#include <functional>
 #include <set>
 
 #include "wgml/core/error.h"
+#include "wgml/kernels/wgsl/dequant.h"
 #include "wgml/kernels/wgsl/matmul_tiling.h"
 #include "wgml/kernels/wgsl/shader_writer.h"
 #include "wgml/kernels/wgsl/wgsl_kernel.h"
@@ -100,6 +102,8 @@ struct Operand {
   int64_t s_wide = 0, s_k = 0;
   std::vector<int64_t> batch_strides;  // per output batch axis; 0 where broadcast
   Fetch fetch = Fetch::Scalar;
+  bool dequant =
+      false;  // B of matmul_dequant: element (k, n) is b_at(n, k) (kernels/wgsl/dequant.h)
 };
 
 struct Problem {
@@ -221,9 +225,18 @@ std::string offset(int64_t c, const std::string& v) {
   return c == 0 ? v : u(c) + " + " + v;
 }
 
-// The bindings that view an operand's buffer as vec4s (binding 3 on; matmul_kernel binds them).
+// The element at (w, k) of operand `x` whose matrix starts at `base`; plus_scaled terms, so
+// compound w and k must come parenthesised.
+std::string element(const Operand& x, const std::string& w, const std::string& k,
+                    const std::string& base) {
+  if (x.dequant) return x.name + "_at(" + w + ", " + k + ")";
+  return x.name + "_load(" + base + plus_scaled(w, x.s_wide) + plus_scaled(k, x.s_k) + ")";
+}
+
+// The bindings that view an operand's buffer as vec4s (after the ShaderWriter's; matmul_kernel
+// binds them).
 void declare_vec4_views(ShaderWriter& w, const Problem& p) {
-  uint32_t binding = 3;
+  uint32_t binding = w.bindings();
   for (const Operand* x : {&p.a, &p.b}) {
     if (x->fetch == Fetch::Scalar) continue;
     std::string element = std::string("vec4<") + compute_type(x->t.dtype()) + ">";
@@ -393,8 +406,7 @@ class MatmulWriter {
           value = load4(w_, x, "(" + base + plus_scaled("w", x.s_wide) + " + k) / 4u");
           break;
         case Fetch::Scalar:
-          value =
-              x.name + "_load(" + base + plus_scaled("w", x.s_wide) + plus_scaled("k", x.s_k) + ")";
+          value = element(x, "w", "k", base);
           break;
       }
       const std::string zero = (x.fetch == Fetch::Scalar ? type_ : vec_) + "()";
@@ -507,8 +519,8 @@ void emit_direct(ShaderWriter& w, const Problem& p, const std::string& type) {
     << "  let b_col = b_base" << plus_scaled("col", p.b.s_wide) << ";\n"
     << "  var acc = " << type << "();\n"
     << "  for (var k = 0u; k < " << u(p.k) << "; k++) {\n"
-    << "    acc += a_load(a_row" << plus_scaled("k", p.a.s_k) << ") * b_load(b_col"
-    << plus_scaled("k", p.b.s_k) << ");\n"
+    << "    acc += a_load(a_row" << plus_scaled("k", p.a.s_k) << ") * "
+    << (p.b.dequant ? "b_at(col, k)" : "b_load(b_col" + plus_scaled("k", p.b.s_k) + ")") << ";\n"
     << "  }\n"
     << "  out_store(gid, acc);\n";
 }
@@ -571,26 +583,30 @@ class SkinnyWriter {
         b << "    var yv = " << vec_ << "();\n";
         for (int c = 0; c < 4; ++c) {
           const std::string col = "c0 + " + u(c);
-          const std::string load = std::string("yv.") + kLanes[c] + " = " + y_.name + "_load(" +
-                                   y_base + plus_scaled("(" + col + ")", y_.s_wide) +
-                                   plus_scaled("k", y_.s_k) + ");";
+          const std::string load = std::string("yv.") + kLanes[c] + " = " +
+                                   element(y_, "(" + col + ")", "k", y_base) + ";";
           b << "    " << (check_cols ? "if (" + col + " < " + u(cols) + ") { " + load + " }" : load)
             << "\n";
         }
       }
-      for (int64_t r = 0; r < rows; ++r)
-        b << "    acc" << r << " += " << x_.name << "_load(" << x_base << row_offset(r)
-          << plus_scaled("k", x_.s_k) << ") * yv;\n";
+      for (int64_t r = 0; r < rows; ++r) {
+        const std::string xv = x_.dequant ? element(x_, u(r), "k", x_base)
+                                          : x_.name + "_load(" + x_base + row_offset(r) +
+                                                plus_scaled("k", x_.s_k) + ")";
+        b << "    acc" << r << " += " << xv << " * yv;\n";
+      }
       b << "  }\n";
     } else {
       // Each invocation: k chunks [4s, 4s + 4), [4s + 4 * slices, ...) of its 4 columns.
       b << "  for (var k = s * 4u; k < " << u(k) << "; k += " << u(4 * slices_) << ") {\n";
       for (int64_t r = 0; r < rows; ++r)
-        b << "    let x" << r << " = " << chunk(x_, x_base + row_offset(r)) << ";\n";
+        b << "    let x" << r << " = " << chunk(x_, x_.dequant ? u(r) : x_base + row_offset(r))
+          << ";\n";
       for (int c = 0; c < 4; ++c) {
         const std::string col = "c0 + " + u(c);
         b << "    " << (check_cols ? "if (" + col + " < " + u(cols) + ") " : "") << "{\n"
-          << "      let yc = " << chunk(y_, y_base + plus_scaled("(" + col + ")", y_.s_wide))
+          << "      let yc = "
+          << chunk(y_, y_.dequant ? col : y_base + plus_scaled("(" + col + ")", y_.s_wide))
           << ";\n";
         for (int64_t r = 0; r < rows; ++r)
           b << "      acc" << r << "." << kLanes[c] << " += dot(x" << r << ", yc);\n";
@@ -628,8 +644,9 @@ class SkinnyWriter {
   int64_t strips() const { return ceil_div(y_.wide, 4 * units_); }
   std::string row_offset(int64_t r) const { return r == 0 ? "" : plus_scaled(u(r), x_.s_wide); }
 
-  // The 4 values of operand `x` at k .. k + 3 of the row or column starting at `at`: one vec4
-  // load when it has a vec4 view along k, else a helper of 4 loads (zero past k's end).
+  // The 4 values of operand `x` at k .. k + 3 of the row or column starting at `at` (of a
+  // dequantized operand: row or column `at`): one vec4 load when it has a vec4 view along k,
+  // else a helper of 4 loads (zero past k's end).
   std::string chunk(const Operand& x, const std::string& at) {
     if (x.fetch == Fetch::KVec4) return load4(w_, x, "(" + at + " + k) / 4u");
     const std::string fn = x.name + "_chunk";
@@ -641,8 +658,10 @@ class SkinnyWriter {
         << "  var v = " << vec_ << "();\n";
       for (int i = 0; i < 4; ++i) {
         const std::string k = i == 0 ? "k" : "(k + " + u(i) + ")";
-        const std::string load = std::string("v.") + kLanes[i] + " = " + x.name + "_load(at" +
-                                 plus_scaled(k, x.s_k) + ");";
+        const std::string load = std::string("v.") + kLanes[i] + " = " +
+                                 (x.dequant ? element(x, "at", k, "")
+                                            : x.name + "_load(at" + plus_scaled(k, x.s_k) + ")") +
+                                 ";";
         if (i > 0 && p_.k % 4 != 0)
           d << "  if (" << k << " < " << u(p_.k) << ") { " << load << " }\n";
         else
@@ -663,18 +682,22 @@ class SkinnyWriter {
   std::set<std::string> declared_;
 };
 
-void matmul_kernel(const OpCall& call, const std::vector<Tensor>& inputs,
-                   std::vector<Tensor>& outputs, Recorder& recorder) {
-  Tensor& out = outputs[0];
+// Binds B (as "b", or for matmul_dequant as its parts with `b_at`) in the compute type.
+using BindB = std::function<void(ShaderWriter& w, const std::string& type)>;
+
+// a @ b into `out`; `b` gives B's shape and layout (strides steer the shader's choices).
+void run_matmul(const OpCall& call, const Tensor& a, const Tensor& b, bool dequant_b,
+                const BindB& bind_b, Tensor& out, Recorder& recorder) {
   if (out.numel() == 0) return;
-  Problem p = describe(inputs[0], inputs[1]);
+  Problem p = describe(a, b);
+  p.b.dequant = dequant_b;
   fold_batch_into_rows(p);
   choose_fetch(p.a);
-  choose_fetch(p.b);
+  if (!dequant_b) choose_fetch(p.b);
   const std::string type = compute_type(out.dtype());
   ShaderWriter w(call.name(), recorder.adapter());
   w.input("a", p.a.t);
-  w.input("b", p.b.t);
+  bind_b(w, type);
   w.output("out", out);
   Launch launch;
   // Split k inside the workgroup when one side has at most 4 rows and k is long enough to
@@ -712,10 +735,35 @@ void matmul_kernel(const OpCall& call, const std::vector<Tensor>& inputs,
   recorder.run(launch);
 }
 
+void matmul_kernel(const OpCall& call, const std::vector<Tensor>& inputs,
+                   std::vector<Tensor>& outputs, Recorder& recorder) {
+  const Tensor& b = inputs[1];
+  run_matmul(
+      call, inputs[0], b, false, [&](ShaderWriter& w, const std::string&) { w.input("b", b); },
+      outputs[0], recorder);
+}
+
+// B is read through b_at: 8-bit q gives the shader its own layout ([K, N], maybe transposed);
+// 4-bit q [N, K/2] is described as a [K, N] view with k contiguous (strides 1, 0: in bounds,
+// never read through), which is how its bytes run.
+void matmul_dequant_kernel(const OpCall& call, const std::vector<Tensor>& inputs,
+                           std::vector<Tensor>& outputs, Recorder& recorder) {
+  const DequantMatrix d = dequant_matrix(call, inputs);
+  const Tensor& q = inputs[1];
+  const Tensor layout = d.bits == 8 ? q : q.with_view({d.k, d.n}, {1, 0}, q.offset());
+  run_matmul(
+      call, inputs[0], layout, true,
+      [&](ShaderWriter& w, const std::string& type) {
+        declare_dequant_matrix(w, "b", d, inputs, type);
+      },
+      outputs[0], recorder);
+}
+
 }  // namespace
 
 extern const std::vector<Kernel> kLinalgKernels = {
     {"matmul", matmul_kernel},
+    {"matmul_dequant", matmul_dequant_kernel},
 };
 
 }  // namespace wgml::wgsl

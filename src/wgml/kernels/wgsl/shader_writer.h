@@ -75,6 +75,8 @@ class ShaderWriter {
   Launch finish_strided(uint64_t count, uint32_t per_invocation, uint32_t workgroup_size = 256);
 
   const gpu::AdapterInfo& adapter() const { return adapter_; }
+  // Bindings so far: the next one a kernel declares itself takes this number.
+  uint32_t bindings() const { return static_cast<uint32_t>(tensors_.size()); }
 
  private:
   void bind(const std::string& name, const Tensor& t, bool writable);

@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "wgml/core/error.h"
+#include "wgml/ops/dequant_params.h"
 #include "wgml/ops/op_table.h"
 #include "wgml/ops/table/families.h"
 #include "wgml/ops/window.h"
@@ -151,6 +152,13 @@ std::vector<TensorDesc> infer_conv(const OpCall& call, const std::vector<Tensor>
   return {{out, in[0].dtype()}};
 }
 
+// conv_dequant (x, q, scale?, zero_point?, bias?): conv's shapes with W = q.
+std::vector<TensorDesc> infer_conv_dequant(const OpCall& call, const std::vector<Tensor>& in) {
+  int64_t scales = 0, zeros = 0;
+  dequant_channels(in, &scales, &zeros);
+  return infer_conv(call, {in[0], in[1], in.size() > 4 ? in[4] : Tensor()});
+}
+
 std::vector<TensorDesc> infer_conv_transpose(const OpCall& call, const std::vector<Tensor>& in) {
   check_operands(call, in, true);
   const Shape& x = in[0].shape();
@@ -188,6 +196,23 @@ void declare_conv_ops(OpTable& t) {
       .doc(
           "ONNX Conv over any spatial rank: W [M, C/group, k...]; pads are begins then ends; "
           "auto_pad other than NOTSET ignores pads");
+  t.kernel("conv_dequant",
+           {{"x", kFloat | DTypeSet{DType::Int32}},
+            {"q", DTypeSet{DType::Int8, DType::UInt8}},
+            {"scale", kFloat, -1, true},
+            {"zero_point", kFloat | DTypeSet{DType::Int8, DType::UInt8, DType::Int32}, -1, true},
+            {"b", kFloat | DTypeSet{DType::Int32}, 0, true}},
+           infer_conv_dequant)
+      .attr("auto_pad", std::string("NOTSET"))
+      .attr("dilations", Ints{})
+      .attr("group", int64_t{1})
+      .attr("kernel_shape", Ints{})
+      .attr("pads", Ints{})
+      .attr("strides", Ints{})
+      .tolerance(frobenius)
+      .doc(
+          "conv with W = (q - zero_point) * scale dequantized as it is read: q [M, C/group, k...] "
+          "int8/uint8, scale and zero point per output channel or per tensor");
   t.kernel("conv_transpose", {{"x", kFloat}, {"w", kFloat, 0}, {"b", kFloat, 0, true}},
            infer_conv_transpose)
       .attr("auto_pad", std::string("NOTSET"))

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "wgml/core/error.h"
+#include "wgml/ops/dequant_params.h"
 #include "wgml/ops/op_table.h"
 #include "wgml/ops/table/families.h"
 
@@ -26,6 +27,14 @@ std::vector<TensorDesc> infer_matmul(const OpCall&, const std::vector<Tensor>& i
       broadcast_shapes(batch_a, batch_b, str_cat("matmul: batch dimensions of ", a, " @ ", b));
   if (a.size() >= 2) out.push_back(a[a.size() - 2]);
   if (b.size() >= 2) out.push_back(b.back());
+  return {{out, in[0].dtype()}};
+}
+
+// a [..., M, K] @ W [K, N] -> [..., M, N] (a 1-d a gives [N]).
+std::vector<TensorDesc> infer_matmul_dequant(const OpCall& call, const std::vector<Tensor>& in) {
+  const DequantMatrix d = dequant_matrix(call, in);
+  Shape out(in[0].shape().begin(), in[0].shape().end() - 1);
+  out.push_back(d.n);
   return {{out, in[0].dtype()}};
 }
 
@@ -69,6 +78,19 @@ void declare_linalg_ops(OpTable& t) {
   t.kernel("matmul", {{"a", types}, {"b", types, 0}}, infer_matmul)
       .tolerance(frobenius)
       .doc("as numpy.matmul: 1-d operands become a row/column, batch dims broadcast");
+  t.kernel("matmul_dequant",
+           {{"a", kFloat | DTypeSet{DType::Int32}},
+            {"q", DTypeSet{DType::Int8, DType::UInt8}},
+            {"scale", kFloat, -1, true},
+            {"zero_point", kFloat | DTypeSet{DType::Int8, DType::UInt8, DType::Int32}, -1, true}},
+           infer_matmul_dequant)
+      .attr("bits", int64_t{8})
+      .attr("block", int64_t{1})
+      .tolerance(frobenius)
+      .doc(
+          "a @ ((q - zero_point) * scale), dequantized as it is read: 8-bit q [K, N] or 4-bit "
+          "q [N, K/2]; scale and zero point per tensor, column, row or k-block "
+          "(ops/dequant_params.h)");
   t.composite("gemm", {{"a", types}, {"b", types, 0}, {"c", types, 0, true}}, gemm_decompose)
       .attr("alpha", 1.0)
       .attr("beta", 1.0)
