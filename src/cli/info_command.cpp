@@ -1,7 +1,9 @@
 // `wgml info MODEL.onnx`: what a model is (producer, opsets, inputs and outputs with symbolic
 // shapes, ONNX ops) and what each device cannot run of it.
+#include <algorithm>
 #include <iomanip>
 #include <iostream>
+#include <map>
 #include <sstream>
 
 #include "cli/commands.h"
@@ -88,6 +90,18 @@ int info_command(const std::vector<std::string>& args) {
             << " of them shape arithmetic on the host), " << resident.size()
             << " constants on the device (" << mebibytes(constant_bytes) << " MiB, "
             << constant_bytes << " bytes)\n";
+  // The engine ops the graph runs, most frequent first (fused ones show here: conv_dequant).
+  std::map<std::string, int> engine_ops;
+  for (const graph::Node& node : graph.nodes)
+    ++engine_ops[node.op];
+  std::vector<std::pair<int, std::string>> by_count;
+  for (const auto& [op, count] : engine_ops)
+    by_count.push_back({-count, op});
+  std::sort(by_count.begin(), by_count.end());
+  std::cout << "wgml ops:";
+  for (const auto& [count, op] : by_count)
+    std::cout << " " << op << " " << -count;
+  std::cout << "\n";
 
   print_device_support(graph, cpu_device(), "cpu");
   WebGpuDevice* webgpu = nullptr;

@@ -23,7 +23,7 @@ import numpy as np
 from onnx import TensorProto, helper, numpy_helper
 
 QUANT_MODELS = ["quant_dynamic_cnn", "quant_qdq_cnn", "quant_qlinear", "quant_matmul_integer",
-                "quant_blocked"]
+                "quant_blocked", "quant_qdq_forms"]
 
 
 def _initializer_bytes(model):
@@ -229,4 +229,59 @@ def quant_blocked(env):
             "b2_s17": {"x": rng.standard_normal((2, 17, k)).astype(np.float32)}}
     # ORT's optimizer turns DequantizeLinear + MatMul into MatMulNBits, which quantizes x too
     # (0.6% off the graph's exact result here): the reference runs the graph as written.
+    return model, sets, _extras(model, ort_options={"graphOptimizationLevel": "disabled"})
+
+
+def _dequantized(gw, name, q, scale, zero, **attrs):
+    """A quantized constant behind DequantizeLinear (zero None: no zero point)."""
+    gw.const(f"{name}_quantized", q)
+    gw.const(f"{name}_scale", scale.astype(np.float32))
+    inputs = [f"{name}_quantized", f"{name}_scale"]
+    if zero is not None:
+        gw.const(f"{name}_zero_point", zero)
+        inputs.append(f"{name}_zero_point")
+    return gw.node("DequantizeLinear", inputs, f"{name}_dequantized", name=f"{name}_dq", **attrs)
+
+
+def quant_qdq_forms(env):
+    """The weight layouts quantizers write behind DequantizeLinear, one branch each, all read
+    in place by wgml except the last: Gemm transB=1 with int8 per output channel (axis 0 of
+    [N, K]), MatMul with uint8 per column (axis 1) and zero points, MatMul blocked along N (not
+    along k: wgml dequantizes it as a float chain), Conv with uint8 per tensor, depthwise Conv
+    with int8 per channel."""
+    gw = env.GraphWriter("quant_qdq_forms")
+    k, n, c = 96, 40, 8
+    r = gw.rng
+    w = _dequantized(gw, "gemm.weight", r.integers(-127, 128, (n, k)).astype(np.int8),
+                     0.002 + 0.01 * r.random(n), r.integers(-3, 4, n).astype(np.int8), axis=0)
+    gw.const("gemm.bias", (0.1 * r.standard_normal(n)).astype(np.float32))
+    gw.node("Gemm", ["x", w, "gemm.bias"], "gemm_out", name="/gemm", transB=1, alpha=0.5)
+    w = _dequantized(gw, "mm.weight", r.integers(0, 256, (k, n)).astype(np.uint8),
+                     0.002 + 0.01 * r.random(n), r.integers(120, 136, n).astype(np.uint8), axis=1)
+    gw.node("MatMul", ["x", w], "matmul_out", name="/matmul")
+    w = _dequantized(gw, "mmn.weight", r.integers(-127, 128, (k, n)).astype(np.int8),
+                     0.002 + 0.01 * r.random((k, n // 8)), None, axis=1, block_size=8)
+    gw.node("MatMul", ["x", w], "blocked_n_out", name="/matmul_blocked_n")
+    w = _dequantized(gw, "conv.weight", r.integers(0, 256, (16, c, 3, 3)).astype(np.uint8),
+                     np.array(0.004), np.array(128, np.uint8))
+    gw.node("Conv", ["image", w], "conv_out", name="/conv", pads=[1, 1, 1, 1])
+    w = _dequantized(gw, "dw.weight", r.integers(-127, 128, (c, 1, 3, 3)).astype(np.int8),
+                     0.01 + 0.02 * r.random(c), np.zeros(c, np.int8), axis=0)
+    gw.node("Conv", ["image", w], "depthwise_out", name="/depthwise", group=c, strides=[2, 2],
+            pads=[1, 1, 1, 1])
+    model = env.finish(
+        gw, "main_graph",
+        [env.vi("x", TensorProto.FLOAT, ["batch", k]),
+         env.vi("image", TensorProto.FLOAT, ["batch", c, "height", "width"])],
+        [env.vi(o, TensorProto.FLOAT, dims) for o, dims in
+         [("gemm_out", ["batch", n]), ("matmul_out", ["batch", n]), ("blocked_n_out", ["batch", n]),
+          ("conv_out", ["batch", 16, "height", "width"]),
+          ("depthwise_out", ["batch", c, None, None])]], 21,
+        ("onnx.quantize", "0.1.0"))
+    rng = env.rng_for("quant_qdq_forms inputs")
+    sets = {"b1_9x13": {"x": rng.standard_normal((1, k)).astype(np.float32),
+                        "image": rng.standard_normal((1, c, 9, 13)).astype(np.float32)},
+            "b5_32x32": {"x": rng.standard_normal((5, k)).astype(np.float32),
+                         "image": rng.standard_normal((5, c, 32, 32)).astype(np.float32)}}
+    # The reference runs the graph as written (ORT's optimizer would fuse its own way).
     return model, sets, _extras(model, ort_options={"graphOptimizationLevel": "disabled"})

@@ -108,4 +108,30 @@ void rethrow_at(const Node& node, const std::exception& error) {
   throw Error(message);
 }
 
+void remove_dead_nodes(Graph& graph) {
+  std::vector<bool> read(graph.values.size(), false);
+  for (ValueId v : graph.outputs)
+    read[static_cast<size_t>(v)] = true;
+  std::vector<bool> keep(graph.nodes.size(), false);
+  for (size_t n = graph.nodes.size(); n-- > 0;) {
+    const Node& node = graph.nodes[n];
+    for (ValueId v : node.outputs)
+      keep[n] = keep[n] || read[static_cast<size_t>(v)];
+    if (!keep[n]) continue;
+    for (ValueId v : node.inputs) {
+      if (v != kNoValue) read[static_cast<size_t>(v)] = true;
+    }
+    for (const auto& [name, v] : node.attr_inputs)
+      read[static_cast<size_t>(v)] = true;
+  }
+  std::vector<Node> kept;
+  for (size_t n = 0; n < graph.nodes.size(); ++n) {
+    for (ValueId v : graph.nodes[n].outputs)
+      graph.values[static_cast<size_t>(v)].producer = keep[n] ? static_cast<int>(kept.size()) : -1;
+    if (!keep[n]) continue;
+    kept.push_back(std::move(graph.nodes[n]));
+  }
+  graph.nodes = std::move(kept);
+}
+
 }  // namespace wgml::graph

@@ -120,6 +120,10 @@ struct Graph {
 // uploads and keeps resident, in their stored dtypes.
 std::vector<ValueId> device_constants(const Graph& graph);
 
+// Drops the nodes no output depends on (a converter's float chain that a fused op made
+// redundant, say); nodes have no side effects. Producers are renumbered.
+void remove_dead_nodes(Graph& graph);
+
 // kShapeOp on a concrete shape: a CPU int64 tensor (ONNX Shape's start/end, or Size's numel).
 Tensor evaluate_shape_op(const Shape& shape, const Attrs& attrs);
 

@@ -145,6 +145,7 @@ void GraphBuilder::set_outputs(const std::vector<ValueId>& outputs,
                                const std::vector<std::string>& names) {
   graph_.outputs = outputs;
   graph_.output_names = names;
+  remove_dead_nodes(graph_);
 }
 
 void GraphBuilder::rename(ValueId id, const std::string& name) {

@@ -35,6 +35,14 @@ struct Operand {
   std::optional<ListValue> list;
 };
 
+// A value that DequantizeLinear made of a quantized weight: (q - zero) * scale with ONNX's
+// parameters as the node had them (`axis` normalized, -1 per tensor; `block` 0 unless blocked),
+// so that MatMul, Gemm and Conv can read q in place (onnx_ops_quantized.cpp).
+struct QuantizedWeight {
+  ValueId q = graph::kNoValue, scale = graph::kNoValue, zero = graph::kNoValue;
+  int64_t axis = -1, block = 0;
+};
+
 class NodeContext {
  public:
   NodeContext(graph::GraphBuilder& builder, const NodeProto& node, int64_t opset,
@@ -129,6 +137,18 @@ class NodeContext {
   const GraphProto& attr_graph(const std::string& name) const;  // raises when absent
   graph::GraphBuilder& builder() { return builder_; }
 
+  // --- values DequantizeLinear made of quantized weights, noted for their consumers (the
+  // importer owns the table; absent, nothing is noted)
+  void set_quantized_table(std::map<ValueId, QuantizedWeight>* table) { quantized_ = table; }
+  void note_quantized(ValueId v, const QuantizedWeight& w) {
+    if (quantized_) (*quantized_)[v] = w;
+  }
+  const QuantizedWeight* quantized(ValueId v) const {
+    if (!quantized_) return nullptr;
+    const auto it = quantized_->find(v);
+    return it == quantized_->end() ? nullptr : &it->second;
+  }
+
  private:
   graph::GraphBuilder& builder_;
   const NodeProto& node_;
@@ -141,6 +161,7 @@ class NodeContext {
   std::map<size_t, ListValue> list_outputs_;
   SubgraphInliner inliner_;
   BodyImporter body_importer_;
+  std::map<ValueId, QuantizedWeight>* quantized_ = nullptr;
 };
 
 using ConvertFn = std::function<void(NodeContext&)>;

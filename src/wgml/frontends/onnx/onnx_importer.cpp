@@ -199,6 +199,8 @@ struct Importer {
   size_t done, total;
   // Sequence and optional values by ONNX name (tensors are in the scope maps).
   std::map<std::string, ListValue> lists = {};
+  // Values DequantizeLinear made of quantized weights (NodeContext::note_quantized).
+  std::map<ValueId, QuantizedWeight> quantized = {};
 
   void convert_nodes(const GraphProto& g, std::map<std::string, ValueId>& values) {
     std::set<std::string> known;
@@ -221,6 +223,7 @@ struct Importer {
         inputs.push_back(name.empty() || is_list ? graph::kNoValue : values.at(name));
       }
       NodeContext ctx(builder, node, opset, inputs, base_dir, list_inputs);
+      ctx.set_quantized_table(&quantized);
       ctx.set_subgraph_inliner([&](const GraphProto& sub, const std::vector<Operand>& bound) {
         return inline_subgraph(sub, values, bound);
       });

@@ -232,6 +232,8 @@ ValueId unpack_nibbles(NodeContext& ctx, ValueId packed) {
 // MatMulNBits (A, B, scales, zero_points?, g_idx?, bias?): A [..., K] times the transpose of
 // B dequantized: B [N, n_blocks, blob] holds block_size `bits`-bit values per block (4-bit ones
 // two to a byte, low nibble first); W[n, k] = (q - zero_point) * scale of block k / block_size.
+// One matmul_dequant reads B's bytes in place; scales and zero points (small) are brought to
+// its [n_blocks, N] as views.
 void convert_matmul_nbits(NodeContext& ctx) {
   const ValueId a = ctx.input(0), b = ctx.input(1), scales = ctx.input(2);
   const int64_t K = ctx.required_int("K"), N = ctx.required_int("N");
@@ -239,33 +241,28 @@ void convert_matmul_nbits(NodeContext& ctx) {
   const int64_t block = ctx.required_int("block_size");
   if (bits != 4 && bits != 8) ctx.fail_here(str_cat("bits ", bits, " is not supported (4 or 8)"));
   if (ctx.has_input(4)) ctx.fail_here("g_idx is not supported");
+  if (block < 1) ctx.fail_here(str_cat("block_size ", block, " must be >= 1"));
   const int64_t n_blocks = (K + block - 1) / block;
-  // q [N, n_blocks, block] as float32.
-  ValueId q = reshape0(ctx, ctx.cast(b, DType::UInt8), {N, n_blocks, -1});
-  if (bits == 4) q = unpack_nibbles(ctx, q);
-  q = ctx.cast(q, DType::Float32);
+  const auto transpose = [&](ValueId v) { return ctx.op1("permute", {v}, {{"perm", Ints{1, 0}}}); };
+  // 8-bit: q [K, N] (the padding of a ragged last block cut off); 4-bit: q [N, bytes].
+  ValueId q = reshape0(ctx, ctx.cast(b, DType::UInt8), {N, -1});
+  if (bits == 8) {
+    if (n_blocks * block != K) q = slice(ctx, q, 1, 0, K);
+    q = transpose(q);
+  }
   ValueId zp;
   if (!ctx.has_input(3)) {
-    zp = ctx.scalar(bits == 4 ? 8 : 128, DType::Float32);
-  } else if (ctx.dtype(ctx.input(3)) == DType::UInt8) {
-    ValueId z = ctx.input(3);
-    if (bits == 4) {
-      z = unpack_nibbles(ctx, reshape0(ctx, z, {N, -1}));
-      z = slice(ctx, z, 1, 0, n_blocks);
-    }
-    zp = reshape0(ctx, ctx.cast(z, DType::Float32), {N, n_blocks, 1});
+    zp = ctx.scalar(bits == 4 ? 8 : 128, DType::UInt8);
+  } else if (ctx.dtype(ctx.input(3)) == DType::UInt8 && bits == 4) {
+    const ValueId z = unpack_nibbles(ctx, reshape0(ctx, ctx.input(3), {N, -1}));
+    zp = transpose(slice(ctx, z, 1, 0, n_blocks));
   } else {
-    zp = reshape0(ctx, ctx.cast(ctx.input(3), DType::Float32), {N, n_blocks, 1});
+    zp = transpose(reshape0(ctx, ctx.input(3), {N, n_blocks}));
   }
-  const ValueId sc = reshape0(ctx, ctx.cast(scales, DType::Float32), {N, n_blocks, 1});
-  ValueId w = ctx.op1("mul", {ctx.op1("sub", {q, zp}), sc});
-  w = reshape0(ctx, w, {N, -1});
-  if (n_blocks * block != K) w = slice(ctx, w, 1, 0, K);
-  const ValueId wt = ctx.op1("permute", {w}, {{"perm", Ints{1, 0}}});  // [K, N]
-  const DType type = ctx.dtype(a);
-  ValueId y = ctx.op1("matmul", {ctx.cast(a, DType::Float32), wt});
-  if (ctx.has_input(5)) y = ctx.op1("add", {y, ctx.cast(ctx.input(5), DType::Float32)});
-  ctx.set_outputs({ctx.cast(y, type)});
+  const ValueId sc = transpose(reshape0(ctx, scales, {N, n_blocks}));
+  ValueId y = ctx.op1("matmul_dequant", {a, q, sc, zp}, {{"bits", bits}, {"block", block}});
+  if (ctx.has_input(5)) y = ctx.op1("add", {y, ctx.cast(ctx.input(5), ctx.dtype(a))});
+  ctx.set_outputs({y});
 }
 
 // GatherBlockQuantized (data, indices, scales, zero_points?): Gather along gather_axis of data

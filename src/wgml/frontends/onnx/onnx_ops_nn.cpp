@@ -15,13 +15,10 @@
 
 namespace wgml::onnx {
 
-namespace {
-
 using graph::kNoValue;
 
-// --- small helpers shared by the converters below
+// --- helpers shared with the other nn files (onnx_ops_nn.h)
 
-// The value's whole shape when every dim is static.
 bool static_shape(const NodeContext& ctx, ValueId v, Ints* out) {
   const graph::SymShape* shape = ctx.shape(v);
   if (shape == nullptr) return false;
@@ -41,25 +38,6 @@ int64_t normalize(const NodeContext& ctx, int64_t axis, int64_t rank, const std:
   return a;
 }
 
-// Reshapes `v` to the shape of `like`: a constant shape when static, else read at run time.
-ValueId reshape_like(NodeContext& ctx, ValueId v, ValueId like) {
-  Ints shape;
-  if (static_shape(ctx, like, &shape)) return ctx.op1("reshape", {v}, {{"shape", shape}});
-  return ctx.op1("reshape", {v}, {}, {{"shape", ctx.shape_of(like)}});
-}
-
-// `v` in dtype `to` (no node when it already is).
-Attrs reduce_keep(const Ints& axes) {
-  return {{"axes", axes}, {"keepdims", int64_t{1}}};
-}
-
-Ints axes_from(int64_t first, int64_t rank) {
-  Ints axes;
-  for (int64_t d = first; d < rank; ++d)
-    axes.push_back(d);
-  return axes;
-}
-
 // Copies the window attributes the node sets (conv and pools share their names with the engine);
 // auto_pad "" counts as NOTSET, and pads are dropped under another auto_pad, which ONNX ignores
 // them for.
@@ -76,15 +54,39 @@ Attrs window_attrs(const NodeContext& ctx, const std::vector<std::string>& int_l
   return attrs;
 }
 
-// --- convolution
-
 Attrs conv_attrs(const NodeContext& ctx) {
   Attrs attrs = window_attrs(ctx, {"dilations", "kernel_shape", "pads", "strides"});
   attrs.set("group", ctx.attr_int("group", 1));
   return attrs;
 }
 
+namespace {
+
+// Reshapes `v` to the shape of `like`: a constant shape when static, else read at run time.
+ValueId reshape_like(NodeContext& ctx, ValueId v, ValueId like) {
+  Ints shape;
+  if (static_shape(ctx, like, &shape)) return ctx.op1("reshape", {v}, {{"shape", shape}});
+  return ctx.op1("reshape", {v}, {}, {{"shape", ctx.shape_of(like)}});
+}
+
+Attrs reduce_keep(const Ints& axes) {
+  return {{"axes", axes}, {"keepdims", int64_t{1}}};
+}
+
+Ints axes_from(int64_t first, int64_t rank) {
+  Ints axes;
+  for (int64_t d = first; d < rank; ++d)
+    axes.push_back(d);
+  return axes;
+}
+
+// --- convolution
+
+// A weight that DequantizeLinear of a quantized constant produced is read from its bytes.
 void convert_conv(NodeContext& ctx) {
+  const ValueId fused =
+      dequant_conv(ctx, ctx.input(0), ctx.input(1), ctx.optional_input(2), conv_attrs(ctx));
+  if (fused != kNoValue) return ctx.set_outputs({fused});
   ctx.set_outputs(
       {ctx.op1("conv", {ctx.input(0), ctx.input(1), ctx.optional_input(2)}, conv_attrs(ctx))});
 }
@@ -634,237 +636,34 @@ void convert_det(NodeContext& ctx) {
 }
 
 void convert_matmul(NodeContext& ctx) {
+  const ValueId fused = dequant_matmul(ctx, ctx.input(0), ctx.input(1), false);
+  if (fused != kNoValue) return ctx.set_outputs({fused});
   ctx.set_outputs({ctx.op1("matmul", {ctx.input(0), ctx.input(1)})});
 }
 
+// A quantized B read in place: matmul_dequant, then Gemm's alpha * . + beta * C.
+ValueId dequant_gemm(NodeContext& ctx) {
+  if (ctx.attr_int("transA", 0) != 0) return kNoValue;
+  ValueId y = dequant_matmul(ctx, ctx.input(0), ctx.input(1), ctx.attr_int("transB", 0) != 0);
+  if (y == kNoValue) return kNoValue;
+  const DType type = ctx.dtype(y);
+  const double alpha = ctx.attr_float("alpha", 1.0), beta = ctx.attr_float("beta", 1.0);
+  if (alpha != 1) y = ctx.op1("mul", {y, ctx.scalar(alpha, type)});
+  if (ctx.has_input(2) && beta != 0) {
+    const ValueId c = ctx.input(2);
+    y = ctx.op1("add", {y, beta == 1 ? c : ctx.op1("mul", {c, ctx.scalar(beta, type)})});
+  }
+  return y;
+}
+
 void convert_gemm(NodeContext& ctx) {
+  const ValueId fused = dequant_gemm(ctx);
+  if (fused != kNoValue) return ctx.set_outputs({fused});
   const Attrs attrs = {{"alpha", ctx.attr_float("alpha", 1.0)},
                        {"beta", ctx.attr_float("beta", 1.0)},
                        {"transA", ctx.attr_int("transA", 0)},
                        {"transB", ctx.attr_int("transB", 0)}};
   ctx.set_outputs({ctx.op1("gemm", {ctx.input(0), ctx.input(1), ctx.optional_input(2)}, attrs)});
-}
-
-// --- quantization (uint8/int8, per tensor, per axis from opset 13, blocked from opset 21)
-
-// Brings a scale or zero point onto X's axes: scalars as they are, 1-D tensors along `axis`, and
-// blocked ones (opset 21, same rank as X) repeated block_size times along `axis`.
-ValueId quant_param(NodeContext& ctx, ValueId param, ValueId x) {
-  const int64_t prank = ctx.known_rank(param, "the scale or zero point");
-  const int64_t block = ctx.attr_int("block_size", 0);
-  if (prank == 0 || (prank == 1 && ctx.static_dim(param, 0) == 1 && block == 0)) return param;
-  const int64_t rank = ctx.known_rank(x, "x");
-  const int64_t axis = normalize(ctx, ctx.attr_int("axis", 1), rank, "axis");
-  if (block > 0) {
-    Ints xs, ps;
-    if (!static_shape(ctx, x, &xs) || !static_shape(ctx, param, &ps) || ps.size() != xs.size()) {
-      ctx.fail_here("blocked quantization needs static shapes of x and of a scale of x's rank");
-    }
-    const size_t a = static_cast<size_t>(axis);
-    // [.., B, ..] -> [.., B, 1, ..] -> [.., B, block, ..] -> [.., B * block, ..] -> crop to x.
-    Ints grown = ps;
-    grown.insert(grown.begin() + static_cast<int64_t>(a) + 1, block);
-    Ints merged = ps;
-    merged[a] = ps[a] * block;
-    const ValueId u = ctx.op1("unsqueeze", {param}, {{"axes", Ints{axis + 1}}});
-    const ValueId e = ctx.op1("expand", {u}, {{"shape", grown}});
-    const ValueId r = ctx.op1("reshape", {e}, {{"shape", merged}});
-    if (merged[a] < xs[a]) ctx.fail_here("the blocked scale does not cover x along axis");
-    return ctx.op1("slice", {r},
-                   {{"starts", Ints{0}}, {"ends", Ints{xs[a]}}, {"axes", Ints{axis}}});
-  }
-  if (prank != 1) ctx.fail_here("a per-axis scale or zero point must be 1-D");
-  // [K] -> [K, 1, ...]: K lines up with `axis` under right-aligned broadcasting.
-  Ints shape(static_cast<size_t>(rank - axis), 1);
-  shape[0] = -1;
-  return ctx.op1("reshape", {param}, {{"shape", shape}});
-}
-
-// The integer range of a quantized dtype.
-void quant_range(const NodeContext& ctx, DType dtype, double* lo, double* hi) {
-  if (dtype == DType::UInt8) {
-    *lo = 0;
-    *hi = 255;
-  } else if (dtype == DType::Int8) {
-    *lo = -128;
-    *hi = 127;
-  } else {
-    ctx.fail_here(str_cat("quantized type ", dtype_name(dtype),
-                          " is not supported (wgml quantizes to uint8 and int8)"));
-  }
-}
-
-// DequantizeLinear: (x - zero_point) * scale, in float32, then in scale's type.
-void convert_dequantize(NodeContext& ctx) {
-  const ValueId x = ctx.input(0);
-  const ValueId scale = ctx.input(1);
-  ValueId xf = ctx.cast(x, DType::Float32);
-  if (ctx.has_input(2)) {
-    const ValueId zp = ctx.cast(quant_param(ctx, ctx.input(2), x), DType::Float32);
-    xf = ctx.op1("sub", {xf, zp});
-  }
-  const ValueId s = ctx.cast(quant_param(ctx, scale, x), DType::Float32);
-  ctx.set_outputs({ctx.cast(ctx.op1("mul", {xf, s}), ctx.dtype(scale))});
-}
-
-// QuantizeLinear: saturate(round_half_even(x / scale) + zero_point) in the zero point's type
-// (uint8 without one, or opset 21's output_dtype).
-void convert_quantize(NodeContext& ctx) {
-  const ValueId x = ctx.input(0);
-  DType out = DType::UInt8;
-  if (ctx.has_input(2)) {
-    out = ctx.dtype(ctx.input(2));
-  } else if (ctx.attr_int("output_dtype", 0) != 0) {
-    out = engine_dtype(static_cast<int32_t>(ctx.attr_int("output_dtype", 0)),
-                       ctx.source() + " output_dtype");
-  }
-  double lo = 0, hi = 0;
-  quant_range(ctx, out, &lo, &hi);
-  const ValueId s = ctx.cast(quant_param(ctx, ctx.input(1), x), DType::Float32);
-  ValueId q = ctx.op1("round", {ctx.op1("div", {ctx.cast(x, DType::Float32), s})});
-  if (ctx.has_input(2)) {
-    const ValueId zp = ctx.cast(quant_param(ctx, ctx.input(2), x), DType::Float32);
-    q = ctx.op1("add", {q, zp});
-  }
-  q = ctx.op1("clip", {q}, {{"min", lo}, {"max", hi}});
-  ctx.set_outputs({ctx.cast(q, out)});
-}
-
-// The integer operand of MatMulInteger/QLinearMatMul minus its zero point, in int32 (exact).
-// A 1-D zero point of A is per row ([M] -> [M, 1]); one of B is per column and broadcasts as is.
-ValueId centered_int32(NodeContext& ctx, ValueId v, ValueId zero_point, bool is_a) {
-  const ValueId v32 = ctx.cast(v, DType::Int32);
-  if (zero_point == kNoValue) return v32;
-  ValueId zp = ctx.cast(zero_point, DType::Int32);
-  if (is_a && ctx.rank(zero_point) == 1 && ctx.rank(v) >= 2) {
-    zp = ctx.op1("unsqueeze", {zp}, {{"axes", Ints{1}}});
-  }
-  return ctx.op1("sub", {v32, zp});
-}
-
-// MatMulInteger: (A - a_zero_point) @ (B - b_zero_point), accumulated in int32.
-void convert_matmul_integer(NodeContext& ctx) {
-  const ValueId a = centered_int32(ctx, ctx.input(0), ctx.optional_input(2), true);
-  const ValueId b = centered_int32(ctx, ctx.input(1), ctx.optional_input(3), false);
-  ctx.set_outputs({ctx.op1("matmul", {a, b})});
-}
-
-// The QLinear ops' common tail: an exact int32 accumulator scaled by `multiplier` into the
-// output's quantized type around its zero point, rounding halves to even and saturating.
-ValueId requantize(NodeContext& ctx, ValueId acc, ValueId multiplier, ValueId zero_point) {
-  const DType out = ctx.dtype(zero_point);
-  double lo = 0, hi = 0;
-  quant_range(ctx, out, &lo, &hi);
-  ValueId y = ctx.op1("round", {ctx.op1("mul", {ctx.cast(acc, DType::Float32), multiplier})});
-  y = ctx.op1("add", {y, ctx.cast(zero_point, DType::Float32)});
-  return ctx.cast(ctx.op1("clip", {y}, {{"min", lo}, {"max", hi}}), out);
-}
-
-// QLinearMatMul: the int32 product of the centered operands, rescaled by
-// a_scale * b_scale / y_scale (one float32 multiplier, as ONNX Runtime), rounded half to even,
-// shifted by y_zero_point and saturated.
-void convert_qlinear_matmul(NodeContext& ctx) {
-  const ValueId acc = ctx.op1("matmul", {centered_int32(ctx, ctx.input(0), ctx.input(2), true),
-                                         centered_int32(ctx, ctx.input(3), ctx.input(5), false)});
-  ValueId a_scale = ctx.cast(ctx.input(1), DType::Float32);
-  if (ctx.rank(a_scale) == 1 && ctx.rank(ctx.input(0)) >= 2) {
-    a_scale = ctx.op1("unsqueeze", {a_scale}, {{"axes", Ints{1}}});
-  }
-  const ValueId multiplier =
-      ctx.op1("div", {ctx.op1("mul", {a_scale, ctx.cast(ctx.input(4), DType::Float32)}),
-                      ctx.cast(ctx.input(6), DType::Float32)});
-  ctx.set_outputs({requantize(ctx, acc, multiplier, ctx.input(7))});
-}
-
-// DynamicQuantizeLinear: uint8 quantization over the range of x widened to include 0.
-void convert_dynamic_quantize(NodeContext& ctx) {
-  const ValueId x = ctx.cast(ctx.input(0), DType::Float32);
-  const ValueId zero = ctx.scalar(0, DType::Float32);
-  const ValueId lo = ctx.op1("minimum", {ctx.op1("min", {x}), zero});
-  const ValueId hi = ctx.op1("maximum", {ctx.op1("max", {x}), zero});
-  const ValueId scale = ctx.op1("div", {ctx.op1("sub", {hi, lo}), ctx.scalar(255, DType::Float32)});
-  const Attrs byte_range = {{"min", 0.0}, {"max", 255.0}};
-  const ValueId zp = ctx.op1(
-      "clip", {ctx.op1("round", {ctx.op1("neg", {ctx.op1("div", {lo, scale})})})}, byte_range);
-  const ValueId q = ctx.op1(
-      "clip", {ctx.op1("add", {ctx.op1("round", {ctx.op1("div", {x, scale})}), zp})}, byte_range);
-  ctx.set_outputs({ctx.cast(q, DType::UInt8), scale, ctx.cast(zp, DType::UInt8)});
-}
-
-// [M] per-output-channel values shaped [M, 1, ...] for an output of rank `rank`; others as they
-// are.
-ValueId per_output_channel(NodeContext& ctx, ValueId v, int64_t rank) {
-  if (ctx.rank(v) != 1) return v;
-  Ints shape(static_cast<size_t>(rank - 1), 1);
-  shape[0] = -1;
-  return ctx.op1("reshape", {v}, {{"shape", shape}});
-}
-
-// The int32 convolution of centered integer operands (|values| <= 255) through the float conv
-// kernels, exactly: every partial sum stays an integer below 2^24, where float32 is exact. Up to
-// 258 products per output one conv suffices; beyond, each operand splits into 16 * high + low
-// (low = floor-mod 16), and four convs of products <= 256 stay exact up to 65536 products.
-ValueId exact_integer_conv(NodeContext& ctx, ValueId x32, ValueId w32, const Attrs& attrs) {
-  Ints w_shape;
-  if (!static_shape(ctx, w32, &w_shape) || w_shape.size() < 3) {
-    ctx.fail_here("the shape of W must be known when the model loads");
-  }
-  int64_t products = 1;
-  for (size_t d = 1; d < w_shape.size(); ++d)
-    products *= w_shape[d];
-  const auto conv = [&](ValueId x, ValueId w) {
-    const ValueId y = ctx.op1(
-        "conv", {ctx.cast(x, DType::Float32), ctx.cast(w, DType::Float32), kNoValue}, attrs);
-    return ctx.cast(y, DType::Int32);
-  };
-  if (products * 255 * 255 < (int64_t{1} << 24)) return conv(x32, w32);
-  if (products > 65536) {
-    ctx.fail_here(str_cat("W ", w_shape, " sums ", products,
-                          " products per output; wgml computes integer convolutions exactly up "
-                          "to 65536"));
-  }
-  const ValueId sixteen = ctx.scalar(16, DType::Int32);
-  const auto split = [&](ValueId v) {
-    const ValueId low = ctx.op1("mod", {v, sixteen});
-    return std::pair<ValueId, ValueId>{ctx.op1("div", {ctx.op1("sub", {v, low}), sixteen}), low};
-  };
-  const auto [xh, xl] = split(x32);
-  const auto [wh, wl] = split(w32);
-  const ValueId high = ctx.op1("mul", {conv(xh, wh), ctx.scalar(256, DType::Int32)});
-  const ValueId mixed = ctx.op1("mul", {ctx.op1("add", {conv(xh, wl), conv(xl, wh)}), sixteen});
-  return ctx.op1("add", {ctx.op1("add", {high, mixed}), conv(xl, wl)});
-}
-
-// ConvInteger: conv of (x - x_zero_point) and (w - w_zero_point) in int32. Padding counts as the
-// zero point (0 once centered), as ONNX Runtime pads.
-void convert_conv_integer(NodeContext& ctx) {
-  const ValueId x = centered_int32(ctx, ctx.input(0), ctx.optional_input(2), false);
-  const int64_t w_rank = ctx.known_rank(ctx.input(1), "w");
-  ValueId w = ctx.cast(ctx.input(1), DType::Int32);
-  if (ctx.has_input(3)) {
-    const ValueId zp = ctx.cast(ctx.input(3), DType::Int32);
-    w = ctx.op1("sub", {w, per_output_channel(ctx, zp, w_rank + 1)});
-  }
-  ctx.set_outputs({exact_integer_conv(ctx, x, w, conv_attrs(ctx))});
-}
-
-// QLinearConv: the exact int32 conv (plus the int32 bias), rescaled by x_scale * w_scale /
-// y_scale, rounded half to even, shifted by y_zero_point and saturated.
-void convert_qlinear_conv(NodeContext& ctx) {
-  const ValueId x = centered_int32(ctx, ctx.input(0), ctx.input(2), false);
-  const int64_t w_rank = ctx.known_rank(ctx.input(3), "w");
-  const ValueId w_zp = per_output_channel(ctx, ctx.cast(ctx.input(5), DType::Int32), w_rank + 1);
-  const ValueId w = ctx.op1("sub", {ctx.cast(ctx.input(3), DType::Int32), w_zp});
-  ValueId acc = exact_integer_conv(ctx, x, w, conv_attrs(ctx));
-  if (ctx.has_input(8)) {
-    acc = ctx.op1("add",
-                  {acc, per_output_channel(ctx, ctx.cast(ctx.input(8), DType::Int32), w_rank)});
-  }
-  const ValueId w_scale = per_output_channel(ctx, ctx.cast(ctx.input(4), DType::Float32), w_rank);
-  const ValueId multiplier =
-      ctx.op1("div", {ctx.op1("mul", {ctx.cast(ctx.input(1), DType::Float32), w_scale}),
-                      ctx.cast(ctx.input(6), DType::Float32)});
-  ctx.set_outputs({requantize(ctx, acc, multiplier, ctx.input(7))});
 }
 
 // GridSample-16 (4-D, modes bilinear / nearest / bicubic) and -20 (any spatial rank, modes
@@ -930,13 +729,7 @@ void register_nn_converters(ConverterTable& t) {
   t.add("Det", convert_det, 11);
   t.add("GridSample", convert_grid_sample, 16);
   t.add("RoiAlign", convert_roi_align, 10);
-  t.add("QuantizeLinear", convert_quantize, 10);
-  t.add("DequantizeLinear", convert_dequantize, 10);
-  t.add("DynamicQuantizeLinear", convert_dynamic_quantize, 11);
-  t.add("MatMulInteger", convert_matmul_integer, 10);
-  t.add("ConvInteger", convert_conv_integer, 10);
-  t.add("QLinearConv", convert_qlinear_conv, 10);
-  t.add("QLinearMatMul", convert_qlinear_matmul, 10);
+  register_quantized_converters(t);
   register_rnn_converters(t);
   register_loss_converters(t);
 }

@@ -14,10 +14,10 @@
 // Runtime's generator (std::mt19937 with its own seeding), only the distributions are.
 // Without the `seed` attribute the seed is a fixed hash of the node's first output name, so a
 // model's draws are the same on every load.
-#include <utility>
 #include <cmath>
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "wgml/core/error.h"
