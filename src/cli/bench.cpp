@@ -44,7 +44,8 @@ void usage(bool matmul) {
   else
     std::printf(
         "usage: wgml bench ops [--repeat N] [--device webgpu|cpu]\n"
-        "  add, relu, sum (16M elements), softmax [4096, 1024], conv 3x3 64 channels 56x56:\n"
+        "  add, relu, sum (16M elements), softmax [4096, 1024], conv 3x3 64 channels 56x56\n"
+        "  (float and int8 weights), matmul against float, int8 and 4-bit 4096^2 weights:\n"
         "  median ms per call, GB/s of the least traffic or GFLOPS, error against the CPU.\n");
 }
 
@@ -111,11 +112,14 @@ void sync(const Options& o) {
 }
 
 // Uniform values in [-1, 1) made on the CPU; `on` receives a copy of the same bytes.
+// Floats uniform in [-1, 1]; integers over the byte's range (quantized weights).
 Tensor random_cpu(const Shape& shape, DType dtype, std::mt19937& rng) {
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  std::uniform_int_distribution<int> byte(dtype == DType::Int8 ? -128 : 0,
+                                          dtype == DType::Int8 ? 127 : 255);
   std::vector<float> values(static_cast<size_t>(shape_numel(shape)));
   for (float& v : values)
-    v = dist(rng);
+    v = is_floating(dtype) ? dist(rng) : static_cast<float>(byte(rng));
   return Tensor::from_vector(values, shape, dtype);
 }
 
@@ -235,9 +239,12 @@ int bench_ops(const std::vector<std::string>& args) {
     std::string name;
     std::vector<Shape> shapes;  // random float32 inputs
     std::function<Tensor(const std::vector<Tensor>&)> op;
-    double bytes = 0, flops = 0;  // the least traffic it must move, or its arithmetic
-    std::string needs_kernel;     // a WGSL kernel op the case needs on webgpu
+    double bytes = 0, flops = 0;     // the least traffic it must move, or its arithmetic
+    std::string needs_kernel;        // a WGSL kernel op the case needs on webgpu
+    std::vector<DType> dtypes = {};  // per input where not float32
   };
+  const auto gemv = [](int64_t m, int64_t n, int64_t k) { return 2.0 * m * n * k; };
+  const DType u8 = DType::UInt8, i8 = DType::Int8, f = DType::Float32;
   const int64_t big = int64_t{1} << 24;
   const double f32 = 4;
   const std::vector<Case> cases = {
@@ -271,22 +278,79 @@ int bench_ops(const std::vector<std::string>& args) {
        0,
        2.0 * 8 * 64 * 56 * 56 * 9,
        "conv"},
+      {"conv_dequant 3x3 [8, 64, 56, 56] * int8 [64, 64, 3, 3]",
+       {{8, 64, 56, 56}, {64, 64, 3, 3}, {64}},
+       [](const auto& in) {
+         return op("conv_dequant", {in[0], in[1], in[2]}, {{"pads", Ints{1, 1, 1, 1}}});
+       },
+       0,
+       2.0 * 8 * 64 * 56 * 56 * 64 * 9,
+       "conv_dequant",
+       {f, i8, f}},
+      // Weight-only quantization as LLM decoders use it: one row against a 4096^2 weight
+      // (64 MiB in float32, 16 MiB int8, 8 MiB 4-bit) and a prefill of 128 rows.
+      {"matmul [1, 4096] @ [4096, 4096]",
+       {{1, 4096}, {4096, 4096}},
+       [](const auto& in) {
+         return op("matmul", {in[0], in[1]});
+       },
+       0,
+       gemv(1, 4096, 4096),
+       "matmul"},
+      {"matmul_dequant [1, 4096] @ int8 [4096, 4096] per column",
+       {{1, 4096}, {4096, 4096}, {1, 4096}},
+       [](const auto& in) {
+         return op("matmul_dequant", {in[0], in[1], in[2]});
+       },
+       0,
+       gemv(1, 4096, 4096),
+       "matmul_dequant",
+       {f, i8, f}},
+      {"matmul_dequant [1, 4096] @ 4-bit [4096, 4096] block 32",
+       {{1, 4096}, {4096, 2048}, {128, 4096}},
+       [](const auto& in) {
+         return op("matmul_dequant", {in[0], in[1], in[2]},
+                   {{"bits", int64_t{4}}, {"block", int64_t{32}}});
+       },
+       0,
+       gemv(1, 4096, 4096),
+       "matmul_dequant",
+       {f, u8, f}},
+      {"matmul [128, 4096] @ [4096, 4096]",
+       {{128, 4096}, {4096, 4096}},
+       [](const auto& in) {
+         return op("matmul", {in[0], in[1]});
+       },
+       0,
+       gemv(128, 4096, 4096),
+       "matmul"},
+      {"matmul_dequant [128, 4096] @ 4-bit [4096, 4096] block 32",
+       {{128, 4096}, {4096, 2048}, {128, 4096}},
+       [](const auto& in) {
+         return op("matmul_dequant", {in[0], in[1], in[2]},
+                   {{"bits", int64_t{4}}, {"block", int64_t{32}}});
+       },
+       0,
+       gemv(128, 4096, 4096),
+       "matmul_dequant",
+       {f, u8, f}},
   };
   try {
     Device& device = device_of(o);
     print_device(o);
-    std::printf("%-48s %10s %12s %10s %7s\n", "op", "ms", "rate", "rel.err", "runs");
+    std::printf("%-58s %10s %12s %10s %7s\n", "op", "ms", "rate", "rel.err", "runs");
     std::mt19937 rng(4321);
     for (const Case& c : cases) {
       if (on_webgpu(o) && !c.needs_kernel.empty() && !wgsl::find_kernel(c.needs_kernel)) {
-        std::printf("%-48s skipped: no WGSL '%s' kernel yet\n", c.name.c_str(),
+        std::printf("%-58s skipped: no WGSL '%s' kernel yet\n", c.name.c_str(),
                     c.needs_kernel.c_str());
         continue;
       }
       try {
         std::vector<Tensor> cpu_in, in;
-        for (const Shape& s : c.shapes) {
-          cpu_in.push_back(random_cpu(s, DType::Float32, rng));
+        for (size_t i = 0; i < c.shapes.size(); ++i) {
+          const Shape& s = c.shapes[i];
+          cpu_in.push_back(random_cpu(s, i < c.dtypes.size() ? c.dtypes[i] : DType::Float32, rng));
           in.push_back(copy_to(cpu_in.back(), device));
         }
         const Timing t = measure(o, [&] { return c.op(in); });
@@ -301,10 +365,10 @@ int bench_ops(const std::vector<std::string>& args) {
           std::snprintf(rate, sizeof(rate), "%.1f GFLOPS", c.flops / (t.ms * 1e-3) / 1e9);
         else
           std::snprintf(rate, sizeof(rate), "%.1f GB/s", c.bytes / (t.ms * 1e-3) / 1e9);
-        std::printf("%-48s %10.3f %12s %10s %7s\n", c.name.c_str(), t.ms, rate, error.c_str(),
+        std::printf("%-58s %10.3f %12s %10s %7s\n", c.name.c_str(), t.ms, rate, error.c_str(),
                     runs(t).c_str());
       } catch (const std::exception& e) {
-        std::printf("%-48s skipped: %s\n", c.name.c_str(), e.what());
+        std::printf("%-58s skipped: %s\n", c.name.c_str(), e.what());
       }
       std::fflush(stdout);
     }
