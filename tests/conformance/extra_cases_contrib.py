@@ -265,6 +265,22 @@ def attention(c, rng):
            ("past_k", past_k), ("past_v", past_v)], ["y", "present_k", "present_v"],
           {"num_heads": heads},
           node_inputs=["q", "k", "v", "", "", "attn_bias", "past_k", "past_v"])
+    # key_padding_mask: key lengths [B], a 0/1 mask [B, T] (with attention_bias), both over
+    # past and new keys.
+    c.add("mha_key_lengths", "MultiHeadAttention",
+          [("q", q), ("k", k), ("v", v), ("lengths", np.array([3, 5], np.int32))], ["y"],
+          {"num_heads": heads}, node_inputs=["q", "k", "v", "", "lengths"])
+    c.add("mha_key_mask_2d_bias", "MultiHeadAttention",
+          [("q", q), ("k", k), ("v", v), ("mask", np.array([[1, 1, 0, 1, 0], [1, 1, 1, 1, 1]],
+                                                           np.int32)),
+           ("attn_bias", normal(rng, 1, heads, 3, 5))], ["y"],
+          {"num_heads": heads, "mask_filter_value": -1000.0},
+          node_inputs=["q", "k", "v", "", "mask", "attn_bias"])
+    c.add("mha_key_mask_past", "MultiHeadAttention",
+          [("q", q), ("k", kq), ("v", vq),
+           ("mask", np.array([[1, 0, 1, 1, 1, 1, 0], [1, 1, 1, 1, 0, 1, 1]], np.int32)),
+           ("past_k", past_k), ("past_v", past_v)], ["y", "present_k", "present_v"],
+          {"num_heads": heads}, node_inputs=["q", "k", "v", "", "mask", "", "past_k", "past_v"])
     c.add("mha_unidirectional_past", "MultiHeadAttention",
           [("q", q), ("k", kq), ("v", vq), ("past_k", past_k), ("past_v", past_v)],
           ["y", "present_k", "present_v"], {"num_heads": heads, "unidirectional": 1},
@@ -340,6 +356,14 @@ def bert_attention(c, rng):
     c.add("attention_qkv_sizes", "Attention", [("x", x)], ["y"],
           {**attrs, "qkv_hidden_sizes": [8, 8, 12], "scale": 0.4},
           initializers=[("weights", normal(rng, hidden, 28)), ("bias", normal(rng, 28))])
+    # past [2, B, N, P, H] and present [2, B, N, P + S, H]; a 2-d mask over all P + S keys.
+    past = normal(rng, 2, b, heads, 3, hidden // heads)
+    c.add("attention_past_present", "Attention", [("x", x), ("past", past)], ["y", "present"],
+          attrs, initializers=inits, node_inputs=["x", "weights", "bias", "", "past"])
+    c.add("attention_past_unidirectional_mask", "Attention",
+          [("x", x), ("mask", np.array([[1, 1, 0, 1, 1, 1, 1], [0, 1, 1, 1, 1, 0, 1]], np.int32)),
+           ("past", past)], ["y", "present"], {**attrs, "unidirectional": 1},
+          initializers=inits, node_inputs=["x", "weights", "bias", "mask", "past"])
     c.add("attention_attn_bias", "Attention",
           [("x", x), ("mask", lengths), ("attn_bias", normal(rng, 1, heads, s, s))], ["y"], attrs,
           initializers=inits, node_inputs=["x", "weights", "bias", "mask", "", "attn_bias"])

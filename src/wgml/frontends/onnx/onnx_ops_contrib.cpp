@@ -11,6 +11,7 @@
 
 #include "wgml/core/error.h"
 #include "wgml/frontends/onnx/onnx_converter.h"
+#include "wgml/frontends/onnx/onnx_ops_nn.h"
 
 namespace wgml::onnx {
 
@@ -330,16 +331,54 @@ ValueId split_heads(NodeContext& ctx, ValueId v, int64_t heads) {
   return ctx.op1("permute", {r}, {{"perm", Ints{0, 2, 1, 3}}});
 }
 
+// The additive bias ORT's CPU Attention builds from mask_index (int32): 0 for kept keys,
+// mask_filter_value for masked ones, as [B, 1, 1, T] (1-D lengths, 2-D raw mask) or [B, 1, S, T]
+// (3-D mask). 1-D [B] holds each sequence's valid key count (right padding: key j is kept when
+// j < end); 1-D [2B] adds start positions (left padding: kept when start <= j < end). T = S: no
+// past.
+ValueId attention_mask_bias(NodeContext& ctx, ValueId mask, ValueId input, double filter,
+                            const std::string& what) {
+  const DType type = ctx.dtype(input);
+  const int64_t rank = ctx.known_rank(mask, what);
+  ValueId keep = kNoValue;
+  if (rank == 1) {
+    const ValueId t = ctx.op1("squeeze", {ctx.shape_of(input, 1, 2)}, {{"axes", Ints{0}}});
+    const ValueId j =
+        unsqueeze(ctx, ctx.op1("arange", {}, {{"dtype", std::string("int64")}}, {{"limit", t}}), 0);
+    const ValueId m = ctx.cast(mask, DType::Int64);
+    const int64_t batch = ctx.static_dim(input, 0), n = ctx.static_dim(mask, 0);
+    if (batch > 0 && n == 2 * batch) {
+      const ValueId end = reshape0(ctx, slice(ctx, m, 0, 0, batch), {-1, 1});
+      const ValueId start = reshape0(ctx, slice(ctx, m, 0, batch, kEnd), {-1, 1});
+      keep =
+          ctx.op1("logical_and", {ctx.op1("less", {j, end}), ctx.op1("greater_equal", {j, start})});
+    } else {
+      keep = ctx.op1("less", {j, reshape0(ctx, m, {-1, 1})});  // [B, T]
+    }
+    keep = reshape0(ctx, keep, {0, 1, 1, -1});
+  } else if (rank == 2) {
+    keep = reshape0(ctx, ctx.op1("greater", {mask, ctx.scalar(0, ctx.dtype(mask))}), {0, 1, 1, -1});
+  } else if (rank == 3) {
+    keep = unsqueeze(ctx, ctx.op1("greater", {mask, ctx.scalar(0, ctx.dtype(mask))}), 1);
+  } else {
+    ctx.fail_here(str_cat(what, " of rank ", rank,
+                          " is not supported (1-D key lengths [B] or [2B], 2-D [B, T] or 3-D "
+                          "[B, S, T] 0/1 masks are)"));
+  }
+  return ctx.op1("where", {keep, ctx.scalar(0, type), ctx.scalar(filter, type)});
+}
+
 // MultiHeadAttention (query, key, value, bias?, key_padding_mask?, attention_bias?, past_key?,
 // past_value?) -> (output, present_key?, present_value?), for 3-D query/key/value [B, S, D]:
-// softmax(Q K^T * scale + attention_bias) V per head, keys and values after the past ones;
-// unidirectional masks keys after each query's position.
+// softmax(Q K^T * scale + attention_bias + mask bias) V per head, keys and values after the past
+// ones; unidirectional masks keys after each query's position. key_padding_mask takes
+// mask_index's forms over all T keys (key lengths [B] or [2B], 0/1 masks [B, T] or [B, S, T]),
+// adding mask_filter_value on masked keys as ORT's CPU kernel does.
 void convert_multi_head_attention(NodeContext& ctx) {
   const int64_t heads = ctx.required_int("num_heads");
   const ValueId query = ctx.input(0);
   if (!ctx.has_input(1) || !ctx.has_input(2))
     ctx.fail_here("packed query/key/value (no key or value input) is not supported");
-  if (ctx.has_input(4)) ctx.fail_here("key_padding_mask is not supported");
   for (size_t i = 0; i < 3; ++i) {
     if (ctx.known_rank(ctx.input(i), "query, key and value") != 3)
       ctx.fail_here("query, key and value must be 3-D [batch, sequence, hidden]");
@@ -364,7 +403,15 @@ void convert_multi_head_attention(NodeContext& ctx) {
   // One fused `attention` op: softmax(Q K^T * scale + attention_bias) V, causal bottom-right
   // aligned (query i at T - S + i) when unidirectional.
   std::vector<ValueId> att_inputs = {q4, k4, v4};
-  if (ctx.has_input(5)) att_inputs.push_back(ctx.input(5));
+  ValueId bias = ctx.optional_input(5);
+  if (ctx.has_input(4)) {
+    // [B, T, ...] over every key, past ones included.
+    const ValueId keys = ctx.op1("permute", {k4}, {{"perm", Ints{0, 2, 1, 3}}});
+    const ValueId masked = attention_mask_bias(
+        ctx, ctx.input(4), keys, ctx.attr_float("mask_filter_value", -10000.0), "key_padding_mask");
+    bias = bias == kNoValue ? masked : ctx.op1("add", {bias, masked});
+  }
+  if (bias != kNoValue) att_inputs.push_back(bias);
   const ValueId o4 = ctx.op1(
       "attention", att_inputs,
       {{"scale", scale}, {"causal", int64_t{ctx.attr_int("unidirectional", 0) != 0 ? 1 : 0}}});
@@ -423,54 +470,17 @@ void convert_group_query_attention(NodeContext& ctx) {
   ctx.set_outputs({reshape0(ctx, o, {0, 0, -1}), k4, v4});
 }
 
-// The additive bias ORT's CPU Attention builds from mask_index (int32): 0 for kept keys,
-// mask_filter_value for masked ones, as [B, 1, 1, T] (1-D lengths, 2-D raw mask) or [B, 1, S, T]
-// (3-D mask). 1-D [B] holds each sequence's valid key count (right padding: key j is kept when
-// j < end); 1-D [2B] adds start positions (left padding: kept when start <= j < end). T = S: no
-// past.
-ValueId attention_mask_bias(NodeContext& ctx, ValueId mask, ValueId input, double filter) {
-  const DType type = ctx.dtype(input);
-  const int64_t rank = ctx.known_rank(mask, "mask_index");
-  ValueId keep = kNoValue;
-  if (rank == 1) {
-    const ValueId t = ctx.op1("squeeze", {ctx.shape_of(input, 1, 2)}, {{"axes", Ints{0}}});
-    const ValueId j =
-        unsqueeze(ctx, ctx.op1("arange", {}, {{"dtype", std::string("int64")}}, {{"limit", t}}), 0);
-    const ValueId m = ctx.cast(mask, DType::Int64);
-    const int64_t batch = ctx.static_dim(input, 0), n = ctx.static_dim(mask, 0);
-    if (batch > 0 && n == 2 * batch) {
-      const ValueId end = reshape0(ctx, slice(ctx, m, 0, 0, batch), {-1, 1});
-      const ValueId start = reshape0(ctx, slice(ctx, m, 0, batch, kEnd), {-1, 1});
-      keep =
-          ctx.op1("logical_and", {ctx.op1("less", {j, end}), ctx.op1("greater_equal", {j, start})});
-    } else {
-      keep = ctx.op1("less", {j, reshape0(ctx, m, {-1, 1})});  // [B, T]
-    }
-    keep = reshape0(ctx, keep, {0, 1, 1, -1});
-  } else if (rank == 2) {
-    keep = reshape0(ctx, ctx.op1("greater", {mask, ctx.scalar(0, ctx.dtype(mask))}), {0, 1, 1, -1});
-  } else if (rank == 3) {
-    keep = unsqueeze(ctx, ctx.op1("greater", {mask, ctx.scalar(0, ctx.dtype(mask))}), 1);
-  } else {
-    ctx.fail_here(str_cat("mask_index of rank ", rank,
-                          " is not supported (1-D key lengths [B] or [2B], 2-D [B, T] or 3-D "
-                          "[B, S, T] 0/1 masks are)"));
-  }
-  return ctx.op1("where", {keep, ctx.scalar(0, type), ctx.scalar(filter, type)});
-}
-
 // Attention (input, weights, bias?, mask_index?, past?, attention_bias?, past_sequence_length?)
 // -> (output, present?): BERT-style self-attention with packed projection weights [hidden,
 // hq + hk + hv] (qkv_hidden_sizes, equal thirds by default; hq = hk). One matmul (+ bias) gives
 // Q, K and V, split into num_heads heads; scores Q K^T * scale + mask bias (mask_filter_value on
 // masked keys, as ORT adds it rather than -inf) + attention_bias [B or 1, N or 1, S, T];
-// unidirectional masks later keys. Output [B, S, hv].
+// unidirectional masks later keys (bottom-right aligned). Output [B, S, hv]. past [2, B, N, P, H]
+// puts P keys and values before the new ones; present is all of them, [2, B, N, P + S, H].
 void convert_attention(NodeContext& ctx) {
   const int64_t heads = ctx.required_int("num_heads");
-  if (ctx.has_input(4) || ctx.has_input(6) || ctx.wants_output(1))
-    ctx.fail_here(
-        "past/present state (input past, past_sequence_length, output present) is "
-        "not supported");
+  if (ctx.has_input(6))
+    ctx.fail_here("past_sequence_length (a GPU buffer-sharing input) is not supported");
   if (ctx.attr_int("do_rotary", 0) != 0) ctx.fail_here("do_rotary is not supported");
   const ValueId input = ctx.input(0), weights = ctx.input(1);
   if (ctx.known_rank(input, "input") != 3)
@@ -489,16 +499,27 @@ void convert_attention(NodeContext& ctx) {
       ctx.fail_here(
           str_cat("qkv_hidden_sizes ", s, " is not a positive multiple of num_heads ", heads));
   }
-  ValueId x = ctx.op1("matmul", {input, weights});
+  ValueId x = dequant_matmul(ctx, input, weights, false);  // QDQ weights read in place
+  if (x == kNoValue) x = ctx.op1("matmul", {input, weights});
   if (ctx.has_input(2)) x = ctx.op1("add", {x, ctx.input(2)});
   const int64_t hq = sizes[0];
   const ValueId q4 = split_heads(ctx, slice(ctx, x, 2, 0, hq), heads);
-  const ValueId k4 = split_heads(ctx, slice(ctx, x, 2, hq, 2 * hq), heads);
-  const ValueId v4 = split_heads(ctx, slice(ctx, x, 2, 2 * hq, 2 * hq + sizes[2]), heads);
+  ValueId k4 = split_heads(ctx, slice(ctx, x, 2, hq, 2 * hq), heads);
+  ValueId v4 = split_heads(ctx, slice(ctx, x, 2, 2 * hq, 2 * hq + sizes[2]), heads);
+  if (ctx.has_input(4)) {  // past [2, B, N, P, H]: keys then values, before the new ones
+    const auto part = [&](int64_t i) {
+      return ctx.op1("gather", {ctx.input(4), ctx.scalar(static_cast<double>(i), DType::Int64)},
+                     {{"axis", int64_t{0}}});
+    };
+    k4 = ctx.op1("concat", {part(0), k4}, {{"axis", int64_t{2}}});
+    v4 = ctx.op1("concat", {part(1), v4}, {{"axis", int64_t{2}}});
+  }
   ValueId bias = kNoValue;
   if (ctx.has_input(3)) {
-    bias = attention_mask_bias(ctx, ctx.input(3), input,
-                               ctx.attr_float("mask_filter_value", -10000.0));
+    // Over all P + S keys: [B, T, ...].
+    const ValueId keys = ctx.op1("permute", {k4}, {{"perm", Ints{0, 2, 1, 3}}});
+    bias = attention_mask_bias(ctx, ctx.input(3), keys,
+                               ctx.attr_float("mask_filter_value", -10000.0), "mask_index");
   }
   if (ctx.has_input(5))
     bias = bias == kNoValue ? ctx.input(5) : ctx.op1("add", {bias, ctx.input(5)});
@@ -511,7 +532,13 @@ void convert_attention(NodeContext& ctx) {
       "attention", att_inputs,
       {{"scale", scale}, {"causal", int64_t{ctx.attr_int("unidirectional", 0) != 0 ? 1 : 0}}});
   const ValueId o = ctx.op1("permute", {o4}, {{"perm", Ints{0, 2, 1, 3}}});
-  ctx.set_outputs({reshape0(ctx, o, {0, 0, -1})});
+  ValueId present = kNoValue;
+  if (ctx.wants_output(1)) {
+    if (sizes[1] != sizes[2]) ctx.fail_here("present needs equal key and value sizes");
+    present = ctx.op1("concat", {unsqueeze(ctx, k4, 0), unsqueeze(ctx, v4, 0)},
+                      {{"axis", int64_t{0}}});  // [2, B, N, P + S, H]
+  }
+  ctx.set_outputs({reshape0(ctx, o, {0, 0, -1}), present});
 }
 
 // QuantizeLinear/DequantizeLinear of com.microsoft: ONNX's forms (per tensor, per axis).
