@@ -22,12 +22,6 @@ std::string value_type(const graph::Graph& graph, graph::ValueId id) {
   return str_cat(v.dtype, " ", graph::sym_shape_str(v.shape));
 }
 
-std::string mebibytes(size_t bytes) {
-  std::ostringstream out;
-  out << std::fixed << std::setprecision(2) << static_cast<double>(bytes) / (1024.0 * 1024.0);
-  return out.str();
-}
-
 void print_device_support(const graph::Graph& graph, Device& device, const std::string& label) {
   const std::vector<std::string> missing = unsupported_on(graph, device);
   if (missing.empty()) {

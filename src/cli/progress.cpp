@@ -3,8 +3,16 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <iomanip>
+#include <sstream>
 
 namespace wgml::cli {
+
+std::string mebibytes(size_t bytes) {
+  std::ostringstream out;
+  out << std::fixed << std::setprecision(2) << static_cast<double>(bytes) / (1024.0 * 1024.0);
+  return out.str();
+}
 
 namespace {
 

@@ -8,6 +8,9 @@
 
 namespace wgml::cli {
 
+// `bytes` in MiB with two decimals, as the commands print memory.
+std::string mebibytes(size_t bytes);
+
 class Progress {
  public:
   Progress();

@@ -29,6 +29,8 @@ const char* kRunUsage =
     "  --output-dir DIR        write each output to DIR/NAME.npy (characters other than\n"
     "                          A-Z a-z 0-9 . _ - in NAME become _); without it nothing is written\n"
     "  --repeat N              timed runs after the first (default 10; 0 allowed)\n"
+    "  --eager                 run node by node every time (by default the first run records\n"
+    "                          its kernel launches and later runs replay them)\n"
     "The first run's time includes compiling the device's kernels; every time covers reading\n"
     "the outputs back to the host.\n";
 
@@ -37,6 +39,7 @@ struct RunOptions {
   std::string device = "webgpu";
   std::string output_dir;
   int repeat = 10;
+  bool eager = false;
   InputOptions inputs;
 };
 
@@ -75,13 +78,15 @@ RunOptions parse_run_options(const std::vector<std::string>& args) {
     if (is_flag && eq != std::string::npos) {  // --flag=value
       value = flag.substr(eq + 1);
       flag = flag.substr(0, eq);
-    } else if (is_flag && flag != "--help") {
+    } else if (is_flag && flag != "--help" && flag != "--eager") {
       if (i + 1 >= args.size()) usage_error(flag + " needs a value");
       value = args[++i];
     }
     if (flag == "--help") {
       std::cout << kRunUsage;
       std::exit(0);
+    } else if (flag == "--eager") {
+      o.eager = true;
     } else if (flag == "--device") {
       if (value != "webgpu" && value != "cpu") usage_error("--device " + value + ": webgpu or cpu");
       o.device = value;
@@ -197,6 +202,7 @@ int run_command(const std::vector<std::string>& args) {
   std::string stage = "uploading weights to " + device.name();
   GraphExecutor executor(graph, device,
                          [&](size_t done, size_t total) { progress.update(stage, done, total); });
+  executor.set_replay(!o.eager);
   stage = "first run on " + device.name() + (device.name() == "cpu" ? "" : " (compiling kernels)");
   std::vector<Tensor> outputs = run_once(executor, inputs);
   progress.finish();
@@ -229,6 +235,15 @@ int run_command(const std::vector<std::string>& args) {
               << format_ms(*std::min_element(times.begin(), times.end())) << ", max "
               << format_ms(*std::max_element(times.begin(), times.end())) << ")";
   std::cout << "; inputs uploaded and outputs read back each time\n";
+  if (const Recording* r = executor.recording_for(inputs)) {
+    std::cout << "replayed: " << r->launches() << " kernel launches recorded by the first run, "
+              << mebibytes(r->buffer_bytes()) << " MiB of intermediate buffers\n";
+  } else if (device.name() != "cpu") {
+    std::cout << "ran node by node"
+              << (o.eager ? " (--eager)"
+                          : " (the run reads data back: control flow or a data-dependent size)")
+              << "\n";
+  }
   return 0;
 }
 

@@ -33,6 +33,14 @@ class Storage {
   size_t nbytes_;
 };
 
+// What a device recorded of a run's work (see Device::begin_recording); device-specific.
+class Recording {
+ public:
+  virtual ~Recording() = default;
+  virtual size_t launches() const = 0;      // kernel launches replayed each time
+  virtual size_t buffer_bytes() const = 0;  // device memory the recorded work owns
+};
+
 class Device {
  public:
   virtual ~Device() = default;
@@ -48,6 +56,18 @@ class Device {
   // Runs the call; `outputs` are allocated on this device with the inferred shapes and dtypes.
   virtual void execute(const OpCall& call, const std::vector<Tensor>& inputs,
                        std::vector<Tensor>& outputs) = 0;
+
+  // Record and replay, for devices that queue their work (WebGPU). Between begin_recording()
+  // and end_recording() every kernel launch runs and is also recorded, and memory allocated
+  // meanwhile comes from the recording's own buffers, a freed one reused by a later allocation
+  // as the run goes; replay() repeats the launches on the same buffers without any of the host
+  // work that made them (op lookup, shape checks, kernel generation, allocation). Data written
+  // from the host during the recording (constants) stays in buffers of its own. A recording that
+  // read data back to the host cannot be replayed: end_recording() returns nullptr then.
+  // begin_recording() is false where the device cannot record, or is recording already.
+  virtual bool begin_recording() { return false; }
+  virtual std::shared_ptr<Recording> end_recording() { return nullptr; }
+  virtual void replay(const Recording&) {}
 };
 
 }  // namespace wgml

@@ -20,12 +20,28 @@ class GraphExecutor {
   GraphExecutor(const graph::Graph& graph, Device& device, const ProgressFn& progress = {});
 
   // `inputs` in the order of graph.inputs, on any device; outputs on the executor's device.
+  // On a device that records (WebGPU), the first run of host inputs of given shapes records its
+  // launches and later runs of those shapes replay them (Device::begin_recording), unless the
+  // run read data back (control flow, data-dependent sizes): then every run goes node by node.
   std::vector<Tensor> run(const std::vector<Tensor>& inputs);
   Device& device() const { return device_; }
+  // Whether runs may record and replay (default true); false runs node by node every time.
+  void set_replay(bool enabled) { replay_enabled_ = enabled; }
+  // The recording for inputs of these shapes, or nullptr (not recorded, or not replayable).
+  const Recording* recording_for(const std::vector<Tensor>& inputs) const;
 
  private:
+  struct Replay {
+    std::shared_ptr<Recording> recording;
+    std::vector<Tensor> inputs;   // where the recorded launches read the inputs
+    std::vector<Tensor> outputs;  // where they leave the outputs
+  };
+  std::vector<Tensor> run_nodes(const std::vector<Tensor>& inputs);
+  std::vector<Tensor> replay(const Replay& r, const std::vector<Tensor>& inputs);
+  std::vector<Tensor> copy_outputs(const std::vector<Tensor>& recorded);
   void check_inputs(const std::vector<Tensor>& inputs) const;
   Tensor fetch(graph::ValueId id, bool on_host, std::vector<Tensor>& values);
+  Shape shape_of_value(graph::ValueId id, const std::vector<Tensor>& values) const;
   void free_inputs_after(const graph::Node& node, size_t n, std::vector<Tensor>& values) const;
   std::vector<Tensor> run_loop(size_t n, std::vector<Tensor>& values);
   std::vector<Tensor> run_if(size_t n, std::vector<Tensor>& values);
@@ -39,6 +55,8 @@ class GraphExecutor {
   // Per control-flow node and body (Loop: its body; If: then, else): the body's executor, made
   // when first needed and kept, so its constants upload once.
   std::map<std::pair<size_t, size_t>, std::unique_ptr<GraphExecutor>> bodies_;
+  bool replay_enabled_ = true;
+  std::map<std::string, Replay> replays_;  // by the inputs' dtypes and shapes
 };
 
 // The most iterations a Loop node, with the loops nested in its body, may run before it raises

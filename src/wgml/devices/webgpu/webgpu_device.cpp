@@ -1,5 +1,7 @@
 #include "wgml/devices/webgpu/webgpu_device.h"
 
+#include <cstdio>
+#include <cstdlib>
 #include <algorithm>
 
 #include "wgml/core/error.h"
@@ -14,19 +16,62 @@ WebGpuDevice::WebGpuDevice(std::unique_ptr<gpu::Gpu> gpu) : gpu_(std::move(gpu))
 std::shared_ptr<Storage> WebGpuDevice::allocate(size_t nbytes) {
   // WebGPU binds and copies whole 4-byte words; a 0-byte tensor still gets a bindable buffer.
   const size_t words = std::max<size_t>((nbytes + 3) / 4 * 4, 4);
+  if (recording_) {
+    bool reused = false;
+    std::shared_ptr<gpu::Buffer> buffer = recording_->arena->take(words, &reused);
+    return std::make_shared<WebGpuStorage>(*this, nbytes, std::move(buffer), recording_->arena,
+                                           reused);
+  }
   return std::make_shared<WebGpuStorage>(*this, nbytes, gpu_->create_buffer(words));
 }
 
 void WebGpuDevice::write(Storage& dst, size_t offset, const void* src, size_t nbytes) {
   WGML_CHECK(offset + nbytes <= dst.nbytes(), "webgpu: write of ", nbytes, " bytes at ", offset,
              " overruns a storage of ", dst.nbytes());
-  gpu_->write(static_cast<WebGpuStorage&>(dst).buffer(), offset, src, nbytes);
+  auto& storage = static_cast<WebGpuStorage&>(dst);
+  if (recording_ && recording_->invalid.empty()) {
+    // Host data must survive every replay: in a buffer of its own that the recorded launches
+    // have not used before and never reuse.
+    if (recording_->bound.count(&storage.buffer())) {
+      recording_->invalid = "the host wrote into a buffer the recorded launches use";
+    } else if (storage.arena() == recording_->arena.get()) {
+      if (storage.reused())
+        storage.replace_buffer(recording_->arena->fresh(storage.buffer().size()));
+      recording_->arena->pin(&storage.buffer());
+    }
+  }
+  gpu_->write(storage.buffer(), offset, src, nbytes);
 }
 
 void WebGpuDevice::read(Storage& src, size_t offset, void* dst, size_t nbytes) {
   WGML_CHECK(offset + nbytes <= src.nbytes(), "webgpu: read of ", nbytes, " bytes at ", offset,
              " overruns a storage of ", src.nbytes());
+  if (recording_)
+    recording_->invalid =
+        "the run read data back to the host (a data-dependent size or a "
+        "control-flow condition): each run must decide again";
   gpu_->read(static_cast<WebGpuStorage&>(src).buffer(), offset, dst, nbytes);
+}
+
+bool WebGpuDevice::begin_recording() {
+  if (recording_) return false;
+  recording_ = std::make_shared<WebGpuRecording>(*gpu_);
+  return true;
+}
+
+std::shared_ptr<Recording> WebGpuDevice::end_recording() {
+  std::shared_ptr<WebGpuRecording> done = std::move(recording_);
+  recording_.reset();
+  if (done && std::getenv("WGML_DEBUG_REPLAY"))
+    std::fprintf(stderr, "recording: %zu launches, %s\n", done->steps.size(),
+                 done->invalid.empty() ? "replayable" : done->invalid.c_str());
+  if (!done || !done->invalid.empty()) return nullptr;
+  return done;
+}
+
+void WebGpuDevice::replay(const Recording& recording) {
+  for (const RecordedLaunch& step : static_cast<const WebGpuRecording&>(recording).steps)
+    gpu_->dispatch(step.pipeline, step.bindings, step.workgroups);
 }
 
 namespace {
@@ -101,8 +146,15 @@ void WebGpuDevice::run(const wgsl::Launch& launch) {
                ": a tensor bound to the shader lives on ", t.device().name());
     auto& storage = static_cast<WebGpuStorage&>(*t.storage());
     bindings.push_back({&storage.buffer(), std::max<uint64_t>(storage.nbytes(), 4)});
+    if (recording_) {
+      recording_->bound.insert(&storage.buffer());
+      if (storage.arena() != recording_->arena.get())
+        recording_->kept.push_back(storage.shared_buffer());
+    }
   }
-  gpu_->dispatch(gpu_->pipeline(launch.program), bindings, launch.workgroups);
+  const gpu::Pipeline* pipeline = gpu_->pipeline(launch.program);
+  gpu_->dispatch(pipeline, bindings, launch.workgroups);
+  if (recording_) recording_->steps.push_back({pipeline, bindings, launch.workgroups});
 }
 
 WebGpuDevice& webgpu_device() {

@@ -6,18 +6,40 @@
 
 #include "wgml/devices/device.h"
 #include "wgml/devices/webgpu/gpu_api.h"
+#include "wgml/devices/webgpu/webgpu_recording.h"
 #include "wgml/kernels/wgsl/wgsl_kernel.h"
 
 namespace wgml {
 
 class WebGpuStorage : public Storage {
  public:
-  WebGpuStorage(Device& device, size_t nbytes, std::shared_ptr<gpu::Buffer> buffer)
-      : Storage(device, nbytes), buffer_(std::move(buffer)) {}
+  // `arena`: the recording whose pool the buffer came from (it goes back there when the
+  // storage dies); `reused`: an earlier storage of that recording had the buffer.
+  WebGpuStorage(Device& device, size_t nbytes, std::shared_ptr<gpu::Buffer> buffer,
+                std::shared_ptr<RecordingArena> arena = nullptr, bool reused = false)
+      : Storage(device, nbytes),
+        buffer_(std::move(buffer)),
+        arena_(std::move(arena)),
+        reused_(reused) {}
+  ~WebGpuStorage() override {
+    if (arena_) arena_->give_back(buffer_);
+  }
   gpu::Buffer& buffer() const { return *buffer_; }
+  const std::shared_ptr<gpu::Buffer>& shared_buffer() const { return buffer_; }
+  const RecordingArena* arena() const { return arena_.get(); }
+  bool reused() const { return reused_; }
+  // Swaps in a buffer nobody used before (the device does this before the host writes into a
+  // reused one during a recording).
+  void replace_buffer(std::shared_ptr<gpu::Buffer> fresh) {
+    if (arena_) arena_->give_back(buffer_);
+    buffer_ = std::move(fresh);
+    reused_ = false;
+  }
 
  private:
   std::shared_ptr<gpu::Buffer> buffer_;
+  std::shared_ptr<RecordingArena> arena_;
+  bool reused_ = false;
 };
 
 class WebGpuDevice : public Device, private wgsl::Recorder {
@@ -32,6 +54,10 @@ class WebGpuDevice : public Device, private wgsl::Recorder {
   void execute(const OpCall& call, const std::vector<Tensor>& inputs,
                std::vector<Tensor>& outputs) override;
 
+  bool begin_recording() override;
+  std::shared_ptr<Recording> end_recording() override;
+  void replay(const Recording& recording) override;
+
   gpu::Gpu& gpu() { return *gpu_; }
   const gpu::AdapterInfo& adapter() const override { return gpu_->adapter(); }
 
@@ -40,6 +66,7 @@ class WebGpuDevice : public Device, private wgsl::Recorder {
   void run(const wgsl::Launch& launch) override;
 
   std::unique_ptr<gpu::Gpu> gpu_;
+  std::shared_ptr<WebGpuRecording> recording_;  // while recording
 };
 
 // The process's WebGPU device on the automatically chosen adapter (see gpu::open_gpu), opened
