@@ -57,6 +57,12 @@ struct Binding {
   uint64_t size = 0;  // bytes bound from offset 0 (a multiple of 4)
 };
 
+// A dispatch whose bind group was made once, for work replayed many times.
+class PreparedDispatch {
+ public:
+  virtual ~PreparedDispatch() = default;
+};
+
 struct Program {
   std::string label;            // the op name, for error messages and GPU debuggers
   std::string wgsl;             // entry point `main`
@@ -80,6 +86,12 @@ class Gpu {
   // Records a dispatch; work is submitted in batches (flush, read, write submit it).
   virtual void dispatch(const Pipeline* pipeline, const std::vector<Binding>& bindings,
                         std::array<uint32_t, 3> workgroups) = 0;
+  // The same dispatch with its bind group made now; dispatch(prepared) then only records it
+  // (the buffers must outlive the prepared dispatch).
+  virtual std::unique_ptr<PreparedDispatch> prepare(const Pipeline* pipeline,
+                                                    const std::vector<Binding>& bindings,
+                                                    std::array<uint32_t, 3> workgroups) = 0;
+  virtual void dispatch(const PreparedDispatch& prepared) = 0;
   virtual void flush() = 0;   // submits recorded work
   virtual void finish() = 0;  // submits and waits until the GPU is done (benchmarks)
   // Destroys the device now (as a driver reset or an unloading page would); every later call

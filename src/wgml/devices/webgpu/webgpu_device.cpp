@@ -1,8 +1,8 @@
 #include "wgml/devices/webgpu/webgpu_device.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <algorithm>
 
 #include "wgml/core/error.h"
 #include "wgml/core/tensor.h"
@@ -66,12 +66,14 @@ std::shared_ptr<Recording> WebGpuDevice::end_recording() {
     std::fprintf(stderr, "recording: %zu launches, %s\n", done->steps.size(),
                  done->invalid.empty() ? "replayable" : done->invalid.c_str());
   if (!done || !done->invalid.empty()) return nullptr;
+  for (const RecordedLaunch& step : done->steps)
+    done->prepared.push_back(gpu_->prepare(step.pipeline, step.bindings, step.workgroups));
   return done;
 }
 
 void WebGpuDevice::replay(const Recording& recording) {
-  for (const RecordedLaunch& step : static_cast<const WebGpuRecording&>(recording).steps)
-    gpu_->dispatch(step.pipeline, step.bindings, step.workgroups);
+  for (const auto& prepared : static_cast<const WebGpuRecording&>(recording).prepared)
+    gpu_->dispatch(*prepared);
 }
 
 namespace {

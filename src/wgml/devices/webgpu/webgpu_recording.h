@@ -51,6 +51,8 @@ class WebGpuRecording final : public Recording {
 
   std::shared_ptr<RecordingArena> arena;
   std::vector<RecordedLaunch> steps;
+  // The steps with their bind groups made once the recording ends: what replay records.
+  std::vector<std::unique_ptr<gpu::PreparedDispatch>> prepared;
   // Buffers bound by the launches that the arena does not own (weights, inputs), kept alive.
   std::vector<std::shared_ptr<gpu::Buffer>> kept;
   std::set<const gpu::Buffer*> bound;  // every buffer a launch bound so far

@@ -265,6 +265,21 @@ class DawnPipeline : public Pipeline {
   std::string label;
 };
 
+class DawnPrepared : public PreparedDispatch {
+ public:
+  DawnPrepared(const WgpuProcs& procs, WGPUComputePipeline pipeline_, WGPUBindGroup group_,
+               std::array<uint32_t, 3> workgroups_)
+      : p(procs), pipeline(pipeline_), group(group_), workgroups(workgroups_) {}
+  ~DawnPrepared() override { p.bindGroupRelease(group); }
+  DawnPrepared(const DawnPrepared&) = delete;
+  DawnPrepared& operator=(const DawnPrepared&) = delete;
+
+  const WgpuProcs& p;
+  WGPUComputePipeline pipeline;  // owned by the Gpu's cache
+  WGPUBindGroup group;
+  std::array<uint32_t, 3> workgroups;
+};
+
 // Device callbacks write here; it outlives the device (released after the device's last event).
 struct DeviceEvents {
   std::mutex mutex;
@@ -500,32 +515,24 @@ class DawnGpu : public Gpu {
                 std::array<uint32_t, 3> workgroups) override {
     check_alive();
     const auto* dawn = static_cast<const DawnPipeline*>(pipeline);
-    std::vector<WGPUBindGroupEntry> entries(bindings.size());
-    for (size_t i = 0; i < bindings.size(); ++i) {
-      WGML_CHECK(bindings[i].size <= info_.max_storage_buffer_binding_size, "webgpu: op ",
-                 dawn->label, " binds ", bindings[i].size,
-                 " bytes; the adapter's maxStorageBufferBindingSize is ",
-                 info_.max_storage_buffer_binding_size);
-      entries[i].binding = static_cast<uint32_t>(i);
-      entries[i].buffer = handle(*bindings[i].buffer);
-      entries[i].offset = 0;
-      entries[i].size = std::max<uint64_t>(4, (bindings[i].size + 3) / 4 * 4);
-    }
-    WGPUBindGroupDescriptor descriptor{};
-    descriptor.label = view_of(dawn->label);
-    descriptor.layout = dawn->layout;
-    descriptor.entryCount = entries.size();
-    descriptor.entries = entries.data();
-    WGPUBindGroup group = p_.deviceCreateBindGroup(device_, &descriptor);
-    if (!pass_) {
-      WGPUComputePassDescriptor pass_descriptor{};
-      pass_ = p_.commandEncoderBeginComputePass(encoder(), &pass_descriptor);
-    }
-    p_.computePassEncoderSetPipeline(pass_, dawn->pipeline);
-    p_.computePassEncoderSetBindGroup(pass_, 0, group, 0, nullptr);
-    p_.computePassEncoderDispatchWorkgroups(pass_, workgroups[0], workgroups[1], workgroups[2]);
+    WGPUBindGroup group = bind_group(*dawn, bindings);
+    record(dawn->pipeline, group, workgroups);
     p_.bindGroupRelease(group);
-    if (++recorded_ >= kMaxRecorded) flush();
+  }
+
+  std::unique_ptr<PreparedDispatch> prepare(const Pipeline* pipeline,
+                                            const std::vector<Binding>& bindings,
+                                            std::array<uint32_t, 3> workgroups) override {
+    check_alive();
+    const auto* dawn = static_cast<const DawnPipeline*>(pipeline);
+    return std::make_unique<DawnPrepared>(p_, dawn->pipeline, bind_group(*dawn, bindings),
+                                          workgroups);
+  }
+
+  void dispatch(const PreparedDispatch& prepared) override {
+    check_alive();
+    const auto& d = static_cast<const DawnPrepared&>(prepared);
+    record(d.pipeline, d.group, d.workgroups);
   }
 
   void flush() override {
@@ -555,6 +562,39 @@ class DawnGpu : public Gpu {
   static constexpr int kMaxRecorded = 256;  // dispatches per submit: keeps the GPU fed
 
   static WGPUBuffer handle(Buffer& b) { return static_cast<DawnBuffer&>(b).handle(); }
+
+  WGPUBindGroup bind_group(const DawnPipeline& dawn, const std::vector<Binding>& bindings) {
+    std::vector<WGPUBindGroupEntry> entries(bindings.size());
+    for (size_t i = 0; i < bindings.size(); ++i) {
+      WGML_CHECK(bindings[i].size <= info_.max_storage_buffer_binding_size, "webgpu: op ",
+                 dawn.label, " binds ", bindings[i].size,
+                 " bytes; the adapter's maxStorageBufferBindingSize is ",
+                 info_.max_storage_buffer_binding_size);
+      entries[i].binding = static_cast<uint32_t>(i);
+      entries[i].buffer = handle(*bindings[i].buffer);
+      entries[i].offset = 0;
+      entries[i].size = std::max<uint64_t>(4, (bindings[i].size + 3) / 4 * 4);
+    }
+    WGPUBindGroupDescriptor descriptor{};
+    descriptor.label = view_of(dawn.label);
+    descriptor.layout = dawn.layout;
+    descriptor.entryCount = entries.size();
+    descriptor.entries = entries.data();
+    return p_.deviceCreateBindGroup(device_, &descriptor);
+  }
+
+  // Records one dispatch into the open compute pass; work goes out in batches.
+  void record(WGPUComputePipeline pipeline, WGPUBindGroup group,
+              std::array<uint32_t, 3> workgroups) {
+    if (!pass_) {
+      WGPUComputePassDescriptor pass_descriptor{};
+      pass_ = p_.commandEncoderBeginComputePass(encoder(), &pass_descriptor);
+    }
+    p_.computePassEncoderSetPipeline(pass_, pipeline);
+    p_.computePassEncoderSetBindGroup(pass_, 0, group, 0, nullptr);
+    p_.computePassEncoderDispatchWorkgroups(pass_, workgroups[0], workgroups[1], workgroups[2]);
+    if (++recorded_ >= kMaxRecorded) flush();
+  }
 
   WGPUCommandEncoder encoder() {
     if (!encoder_) encoder_ = p_.deviceCreateCommandEncoder(device_, nullptr);
