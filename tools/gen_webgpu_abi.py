@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generate src/wgml/devices/webgpu/webgpu_abi.h from Dawn's API description.
+"""Generate src/wgml/backends/webgpu/webgpu_abi.h from Dawn's API description.
 
 Usage:
     python3 tools/gen_webgpu_abi.py [SHARED_WEBGPU_DIR] [-o OUTPUT]

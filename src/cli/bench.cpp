@@ -15,9 +15,9 @@
 #include <sstream>
 
 #include "wgml/api/tensor_api.h"
-#include "wgml/devices/webgpu/webgpu_device.h"
-#include "wgml/kernels/wgsl/matmul_tiling.h"
-#include "wgml/kernels/wgsl/wgsl_kernel.h"
+#include "wgml/backends/webgpu/webgpu_device.h"
+#include "wgml/backends/webgpu/wgsl/matmul_tiling.h"
+#include "wgml/backends/webgpu/wgsl/wgsl_kernel.h"
 
 namespace wgml::cli {
 

@@ -2,7 +2,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
-#include "wgml/devices/webgpu/webgpu_device.h"
+#include "wgml/backends/webgpu/webgpu_device.h"
 
 namespace wgml::cli {
 

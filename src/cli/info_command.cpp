@@ -8,9 +8,9 @@
 
 #include "cli/commands.h"
 #include "cli/progress.h"
-#include "wgml/devices/webgpu/webgpu_device.h"
+#include "wgml/backends/webgpu/webgpu_device.h"
 #include "wgml/frontends/onnx/onnx_importer.h"
-#include "wgml/runtime/graph_executor.h"
+#include "wgml/compiler/graph_executor.h"
 
 namespace wgml::cli {
 

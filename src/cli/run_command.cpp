@@ -10,10 +10,10 @@
 #include "cli/commands.h"
 #include "cli/progress.h"
 #include "cli/run_inputs.h"
-#include "wgml/devices/webgpu/webgpu_device.h"
+#include "wgml/backends/webgpu/webgpu_device.h"
 #include "wgml/frontends/onnx/onnx_importer.h"
 #include "wgml/io/npy.h"
-#include "wgml/runtime/graph_executor.h"
+#include "wgml/compiler/graph_executor.h"
 
 namespace wgml::cli {
 

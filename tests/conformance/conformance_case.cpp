@@ -10,7 +10,7 @@
 
 #include "wgml/core/error.h"
 #include "wgml/frontends/onnx/onnx_model.h"
-#include "wgml/runtime/graph_executor.h"
+#include "wgml/compiler/graph_executor.h"
 
 namespace wgml::conformance {
 namespace fs = std::filesystem;

@@ -20,7 +20,7 @@
 #include "failure_category.h"
 #include "wgml/core/error.h"
 #ifndef __EMSCRIPTEN__
-#include "wgml/devices/webgpu/webgpu_device.h"
+#include "wgml/backends/webgpu/webgpu_device.h"
 #endif
 
 namespace wgml::conformance {

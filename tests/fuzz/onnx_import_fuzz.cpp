@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "wgml/core/error.h"
-#include "wgml/devices/cpu/cpu_device.h"
+#include "wgml/backends/cpu/cpu_device.h"
 #include "wgml/frontends/onnx/onnx_importer.h"
-#include "wgml/runtime/graph_executor.h"
+#include "wgml/compiler/graph_executor.h"
 
 namespace {
 

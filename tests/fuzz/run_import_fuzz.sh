@@ -26,7 +26,7 @@ launcher=$(command -v ccache || true)
 # The engine as CMakeLists.txt builds it for the browser: everything but the Dawn-backed WebGPU
 # device (the fuzz target runs on the CPU, and Dawn is not needed to import or run).
 mapfile -t sources < <(cd "$repo" && find src/wgml -name '*.cpp' | sort |
-  grep -Ev '/devices/webgpu/(dawn/|software_adapters|webgpu_device)')
+  grep -Ev '/backends/webgpu/(dawn/|software_adapters|webgpu_device)')
 sources+=(tests/fuzz/onnx_import_fuzz.cpp)
 
 # A generated ninja file: ninja recompiles a source only when it, a header it includes, or the

@@ -15,11 +15,11 @@
 #include "ops_matrix.h"
 #include "wgml/core/error.h"
 #include "wgml/io/npy.h"
-#include "wgml/kernels/cpu/cpu_kernel.h"
+#include "wgml/backends/cpu/kernels/cpu_kernel.h"
 #include "wgml/ops/op_table.h"
 #include "wgml/runtime/dispatch.h"
 #ifndef __EMSCRIPTEN__
-#include "wgml/devices/webgpu/webgpu_device.h"
+#include "wgml/backends/webgpu/webgpu_device.h"
 #endif
 
 namespace wgml::harness {

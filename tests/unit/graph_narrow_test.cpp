@@ -5,7 +5,7 @@
 #include "expect_error.h"
 #include "wgml/graph/graph_builder.h"
 #include "wgml/runtime/dispatch.h"
-#include "wgml/runtime/graph_executor.h"
+#include "wgml/compiler/graph_executor.h"
 
 namespace wgml::graph {
 namespace {

@@ -10,7 +10,7 @@
 
 #include "expect_error.h"
 #include "wgml/frontends/onnx/onnx_importer.h"
-#include "wgml/runtime/graph_executor.h"
+#include "wgml/compiler/graph_executor.h"
 
 namespace wgml::onnx {
 namespace {

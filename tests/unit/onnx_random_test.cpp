@@ -5,7 +5,7 @@
 #include <cmath>
 
 #include "wgml/frontends/onnx/onnx_importer.h"
-#include "wgml/runtime/graph_executor.h"
+#include "wgml/compiler/graph_executor.h"
 
 namespace wgml::onnx {
 namespace {

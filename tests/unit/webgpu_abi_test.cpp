@@ -1,6 +1,6 @@
 // Compiles the generated webgpu.h subset so its ABI static_asserts (sizes and offsets of the
 // Dawn build wgml loads) run on every build; the WebGPU device layer builds on it next.
-#include "wgml/devices/webgpu/webgpu_abi.h"
+#include "wgml/backends/webgpu/webgpu_abi.h"
 
 #include <gtest/gtest.h>
 

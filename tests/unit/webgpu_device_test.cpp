@@ -1,6 +1,6 @@
 // The WebGPU device on this machine's adapter: transfers of every dtype, and the errors a user
 // meets (bad WGSL, a tensor over a binding limit, a lost device) instead of crashes or zeros.
-#include "wgml/devices/webgpu/webgpu_device.h"
+#include "wgml/backends/webgpu/webgpu_device.h"
 
 #include <gtest/gtest.h>
 

@@ -9,7 +9,7 @@
 #include "wgml/core/dtype.h"
 #include "wgml/core/error.h"
 #include "wgml/core/shape.h"
-#include "wgml/devices/device.h"
+#include "wgml/core/device.h"
 
 namespace wgml {
 

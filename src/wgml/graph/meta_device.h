@@ -3,7 +3,7 @@
 // is how the graph builder infers shapes with the same rules the real devices obey.
 #pragma once
 
-#include "wgml/devices/device.h"
+#include "wgml/core/device.h"
 
 namespace wgml::graph {
 

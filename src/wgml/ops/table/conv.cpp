@@ -59,7 +59,7 @@ void check_operands(const OpCall& call, const std::vector<Tensor>& in, bool tran
 }  // namespace
 
 // Resolves a conv or conv_transpose call per spatial axis: empty lists take their defaults and
-// auto_pad or output_shape become explicit pads. The CPU kernel shares it (kernels/cpu/conv.cpp).
+// auto_pad or output_shape become explicit pads. The CPU kernel shares it (backends/cpu/kernels/conv.cpp).
 void conv_window(const OpCall& call, const Shape& x, const Shape& w, Ints* strides, Ints* dilations,
                  Ints* pads_begin, Ints* pads_end) {
   const std::string& op = call.name();

@@ -1,4 +1,4 @@
-// Scans along one axis: cumulative sums and top-k selection (kernels in kernels/cpu/scan.cpp).
+// Scans along one axis: cumulative sums and top-k selection (kernels in backends/cpu/kernels/scan.cpp).
 #include "wgml/core/error.h"
 #include "wgml/ops/op_table.h"
 #include "wgml/ops/table/families.h"

@@ -1,0 +1,168 @@
+#include "wgml/backends/webgpu/webgpu_device.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+
+#include "wgml/core/error.h"
+#include "wgml/core/tensor.h"
+#include "wgml/ops/infer.h"
+#include "wgml/ops/op_def.h"
+
+namespace wgml {
+
+WebGpuDevice::WebGpuDevice(std::unique_ptr<gpu::Gpu> gpu) : gpu_(std::move(gpu)) {}
+
+std::shared_ptr<Storage> WebGpuDevice::allocate(size_t nbytes) {
+  // WebGPU binds and copies whole 4-byte words; a 0-byte tensor still gets a bindable buffer.
+  const size_t words = std::max<size_t>((nbytes + 3) / 4 * 4, 4);
+  if (recording_) {
+    bool reused = false;
+    std::shared_ptr<gpu::Buffer> buffer = recording_->arena->take(words, &reused);
+    return std::make_shared<WebGpuStorage>(*this, nbytes, std::move(buffer), recording_->arena,
+                                           reused);
+  }
+  return std::make_shared<WebGpuStorage>(*this, nbytes, gpu_->create_buffer(words));
+}
+
+void WebGpuDevice::write(Storage& dst, size_t offset, const void* src, size_t nbytes) {
+  WGML_CHECK(offset + nbytes <= dst.nbytes(), "webgpu: write of ", nbytes, " bytes at ", offset,
+             " overruns a storage of ", dst.nbytes());
+  auto& storage = static_cast<WebGpuStorage&>(dst);
+  if (recording_ && recording_->invalid.empty()) {
+    // Host data must survive every replay: in a buffer of its own that the recorded launches
+    // have not used before and never reuse.
+    if (recording_->bound.count(&storage.buffer())) {
+      recording_->invalid = "the host wrote into a buffer the recorded launches use";
+    } else if (storage.arena() == recording_->arena.get()) {
+      if (storage.reused())
+        storage.replace_buffer(recording_->arena->fresh(storage.buffer().size()));
+      recording_->arena->pin(&storage.buffer());
+    }
+  }
+  gpu_->write(storage.buffer(), offset, src, nbytes);
+}
+
+void WebGpuDevice::read(Storage& src, size_t offset, void* dst, size_t nbytes) {
+  WGML_CHECK(offset + nbytes <= src.nbytes(), "webgpu: read of ", nbytes, " bytes at ", offset,
+             " overruns a storage of ", src.nbytes());
+  if (recording_)
+    recording_->invalid =
+        "the run read data back to the host (a data-dependent size or a "
+        "control-flow condition): each run must decide again";
+  gpu_->read(static_cast<WebGpuStorage&>(src).buffer(), offset, dst, nbytes);
+}
+
+bool WebGpuDevice::begin_recording() {
+  if (recording_) return false;
+  recording_ = std::make_shared<WebGpuRecording>(*gpu_);
+  return true;
+}
+
+std::shared_ptr<Recording> WebGpuDevice::end_recording() {
+  std::shared_ptr<WebGpuRecording> done = std::move(recording_);
+  recording_.reset();
+  if (done && std::getenv("WGML_DEBUG_REPLAY"))
+    std::fprintf(stderr, "recording: %zu launches, %s\n", done->steps.size(),
+                 done->invalid.empty() ? "replayable" : done->invalid.c_str());
+  if (!done || !done->invalid.empty()) return nullptr;
+  for (const RecordedLaunch& step : done->steps)
+    done->prepared.push_back(gpu_->prepare(step.pipeline, step.bindings, step.workgroups));
+  return done;
+}
+
+void WebGpuDevice::replay(const Recording& recording) {
+  for (const auto& prepared : static_cast<const WebGpuRecording&>(recording).prepared)
+    gpu_->dispatch(*prepared);
+}
+
+namespace {
+
+// WGSL has no f64: float64 is a storage type on WebGPU (transfers, copy, cast); any other op on
+// it is refused rather than computed in f32 behind the caller's back.
+bool float64_compute(const OpCall& call, const std::vector<Tensor>& inputs) {
+  if (call.name() == "cast" || call.name() == "copy") return false;
+  std::vector<DType> in;
+  bool any = false;
+  for (const Tensor& t : inputs) {
+    in.push_back(t.defined() ? t.dtype() : DType::Float32);
+    any = any || (t.defined() && t.dtype() == DType::Float64);
+  }
+  if (any) return true;
+  for (DType d : infer_dtypes(call, in)) {
+    if (d == DType::Float64) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool WebGpuDevice::supports(const OpCall& call, const std::vector<Tensor>& inputs) const {
+  if (float64_compute(call, inputs)) {
+    // A composite decomposes into primitives, and the first of them raises below.
+    if (call.op->kind == OpKind::Composite) return false;
+    fail(call.name(), ": float64 computation is not supported on the webgpu device (WGSL has no ",
+         "f64; float64 is stored and cast there only): cast to float32 or use the cpu device");
+  }
+  switch (call.op->kind) {
+    case OpKind::Elementwise:
+    case OpKind::Reduce:
+      return true;
+    case OpKind::Kernel:
+    case OpKind::Composite:  // a fused kernel, where kernels/wgsl has one
+      return wgsl::find_kernel(call.name()) != nullptr;
+    default:
+      return false;
+  }
+}
+
+void WebGpuDevice::execute(const OpCall& call, const std::vector<Tensor>& inputs,
+                           std::vector<Tensor>& outputs) {
+  switch (call.op->kind) {
+    case OpKind::Elementwise:
+      wgsl::run_elementwise(call, inputs, outputs[0], *this);
+      return;
+    case OpKind::Reduce:
+      wgsl::run_reduce(call, inputs[0], outputs[0], *this);
+      return;
+    case OpKind::Kernel:
+    case OpKind::Composite: {
+      const wgsl::KernelFn fn = wgsl::find_kernel(call.name());
+      WGML_CHECK(fn != nullptr, call.name(), ": no webgpu kernel");
+      fn(call, inputs, outputs, *this);
+      return;
+    }
+    default:
+      fail(call.name(), ": ", op_kind_name(call.op->kind), " ops have no webgpu kernel");
+  }
+}
+
+Tensor WebGpuDevice::scratch(const Shape& shape, DType dtype) {
+  return Tensor::empty(shape, dtype, *this);
+}
+
+void WebGpuDevice::run(const wgsl::Launch& launch) {
+  std::vector<gpu::Binding> bindings;
+  for (const Tensor& t : launch.tensors) {
+    WGML_CHECK(&t.device() == this, launch.program.label,
+               ": a tensor bound to the shader lives on ", t.device().name());
+    auto& storage = static_cast<WebGpuStorage&>(*t.storage());
+    bindings.push_back({&storage.buffer(), std::max<uint64_t>(storage.nbytes(), 4)});
+    if (recording_) {
+      recording_->bound.insert(&storage.buffer());
+      if (storage.arena() != recording_->arena.get())
+        recording_->kept.push_back(storage.shared_buffer());
+    }
+  }
+  const gpu::Pipeline* pipeline = gpu_->pipeline(launch.program);
+  gpu_->dispatch(pipeline, bindings, launch.workgroups);
+  if (recording_) recording_->steps.push_back({pipeline, bindings, launch.workgroups});
+}
+
+WebGpuDevice& webgpu_device() {
+  // Never destroyed: tensors held in statics may outlive any destruction order we could pick.
+  static WebGpuDevice* device = new WebGpuDevice(gpu::open_gpu());
+  return *device;
+}
+
+}  // namespace wgml

@@ -1,0 +1,37 @@
+#include "wgml/backends/webgpu/wgsl/wgsl_kernel.h"
+
+#include <map>
+
+namespace wgml::wgsl {
+
+// Each backends/webgpu/wgsl/<family>.cpp defines one list; this is the only place that names them.
+extern const std::vector<Kernel> kCopyKernels;
+extern const std::vector<Kernel> kMovementKernels;
+extern const std::vector<Kernel> kIndexKernels;
+extern const std::vector<Kernel> kLinalgKernels;
+extern const std::vector<Kernel> kConvKernels;
+extern const std::vector<Kernel> kPoolKernels;
+extern const std::vector<Kernel> kScanKernels;
+extern const std::vector<Kernel> kResizeKernels;
+extern const std::vector<Kernel> kNormKernels;
+extern const std::vector<Kernel> kSampleKernels;
+extern const std::vector<Kernel> kDetectionKernels;
+extern const std::vector<Kernel> kAttentionKernels;
+
+KernelFn find_kernel(const std::string& op) {
+  static const std::map<std::string, KernelFn> kernels = [] {
+    std::map<std::string, KernelFn> m;
+    for (const auto* list :
+         {&kCopyKernels, &kMovementKernels, &kIndexKernels, &kLinalgKernels, &kConvKernels,
+          &kPoolKernels, &kScanKernels, &kResizeKernels, &kNormKernels, &kSampleKernels,
+          &kDetectionKernels, &kAttentionKernels}) {
+      for (const Kernel& k : *list)
+        m[k.op] = k.fn;
+    }
+    return m;
+  }();
+  auto it = kernels.find(op);
+  return it == kernels.end() ? nullptr : it->second;
+}
+
+}  // namespace wgml::wgsl

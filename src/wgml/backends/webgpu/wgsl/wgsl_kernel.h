@@ -1,0 +1,52 @@
+// WGSL kernels: each op family's file generates WGSL for one call, specialised on its shapes,
+// strides and attributes (baked in as constants), and hands it to a recorder that compiles it
+// (cached) and dispatches it. Generators are plain C++ over Tensor metadata: no GPU needed to
+// build or read them, and the browser build will reuse them unchanged.
+#pragma once
+
+#include <array>
+#include <string>
+#include <vector>
+
+#include "wgml/core/tensor.h"
+#include "wgml/backends/webgpu/gpu_api.h"
+#include "wgml/ops/op_def.h"
+
+namespace wgml::wgsl {
+
+// A generated shader with the tensors bound to it (binding i = tensors[i]).
+struct Launch {
+  gpu::Program program;
+  std::vector<Tensor> tensors;
+  std::array<uint32_t, 3> workgroups{1, 1, 1};
+};
+
+// What a kernel runs through: the WebGPU device implements it.
+class Recorder {
+ public:
+  virtual ~Recorder() = default;
+  virtual const gpu::AdapterInfo& adapter() const = 0;
+  // A contiguous temporary on the device (partial sums, indices); freed when dropped.
+  virtual Tensor scratch(const Shape& shape, DType dtype) = 0;
+  virtual void run(const Launch& launch) = 0;
+};
+
+using KernelFn = void (*)(const OpCall& call, const std::vector<Tensor>& inputs,
+                          std::vector<Tensor>& outputs, Recorder& recorder);
+
+struct Kernel {
+  const char* op;
+  KernelFn fn;
+};
+
+// Each backends/webgpu/wgsl/<family>.cpp lists its kernels (see wgsl_kernel.cpp for the families).
+KernelFn find_kernel(const std::string& op);
+
+// Generic kernels of the table's elementwise and reduce kinds.
+void run_elementwise(const OpCall& call, const std::vector<Tensor>& inputs, Tensor& out,
+                     Recorder& recorder);
+void run_reduce(const OpCall& call, const Tensor& input, Tensor& out, Recorder& recorder);
+// Copies any view of `src` into `dst` (same shape), converting the dtype as `cast` does.
+void run_copy(const std::string& label, const Tensor& src, Tensor& dst, Recorder& recorder);
+
+}  // namespace wgml::wgsl
