@@ -3,7 +3,7 @@ BUILD_DIR ?= build
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 JOBS ?= $(shell nproc)
 
-.PHONY: all setup configure build test demo format clean
+.PHONY: all setup configure build test demo bench format clean
 
 all: build
 
@@ -24,6 +24,12 @@ test: build
 
 demo: build
 	@bash scripts/demo.sh $(BUILD_DIR)
+
+# Every exported test model on WebGPU (replayed and node by node) and the CPU beside
+# onnxruntime-node with 1 and 2 threads: one Markdown table (bench/models_table.py).
+bench: build
+	/usr/bin/python3 tests/models/export_models.py --opsets 17 --link $(BUILD_DIR)/models
+	/usr/bin/python3 bench/models_table.py $(BUILD_DIR)
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.h')
