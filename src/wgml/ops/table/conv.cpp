@@ -59,7 +59,8 @@ void check_operands(const OpCall& call, const std::vector<Tensor>& in, bool tran
 }  // namespace
 
 // Resolves a conv or conv_transpose call per spatial axis: empty lists take their defaults and
-// auto_pad or output_shape become explicit pads. The CPU kernel shares it (backends/cpu/kernels/conv.cpp).
+// auto_pad or output_shape become explicit pads. The CPU kernel shares it
+// (backends/cpu/kernels/conv.cpp).
 void conv_window(const OpCall& call, const Shape& x, const Shape& w, Ints* strides, Ints* dilations,
                  Ints* pads_begin, Ints* pads_end) {
   const std::string& op = call.name();
@@ -180,49 +181,44 @@ std::vector<TensorDesc> infer_conv_transpose(const OpCall& call, const std::vect
   return {{out, in[0].dtype()}};
 }
 
+// The window attributes conv, conv_dequant and conv_transpose share, with their defaults
+// (conv_transpose adds output_padding and output_shape).
+OpDefBuilder& window_attrs(OpDefBuilder&& b) {
+  return b.attr("auto_pad", std::string("NOTSET"))
+      .attr("dilations", Ints{})
+      .attr("group", int64_t{1})
+      .attr("kernel_shape", Ints{})
+      .attr("pads", Ints{})
+      .attr("strides", Ints{});
+}
+
 }  // namespace
 
 void declare_conv_ops(OpTable& t) {
   using namespace dtypes;
   const Tolerance frobenius{ErrorMetric::Frobenius};
-  t.kernel("conv", {{"x", kFloat}, {"w", kFloat, 0}, {"b", kFloat, 0, true}}, infer_conv)
-      .attr("auto_pad", std::string("NOTSET"))
-      .attr("dilations", Ints{})
-      .attr("group", int64_t{1})
-      .attr("kernel_shape", Ints{})
-      .attr("pads", Ints{})
-      .attr("strides", Ints{})
+  window_attrs(
+      t.kernel("conv", {{"x", kFloat}, {"w", kFloat, 0}, {"b", kFloat, 0, true}}, infer_conv))
       .tolerance(frobenius)
       .doc(
           "ONNX Conv over any spatial rank: W [M, C/group, k...]; pads are begins then ends; "
           "auto_pad other than NOTSET ignores pads");
-  t.kernel("conv_dequant",
-           {{"x", kFloat | DTypeSet{DType::Int32}},
-            {"q", DTypeSet{DType::Int8, DType::UInt8}},
-            {"scale", kFloat, -1, true},
-            {"zero_point", kFloat | DTypeSet{DType::Int8, DType::UInt8, DType::Int32}, -1, true},
-            {"b", kFloat | DTypeSet{DType::Int32}, 0, true}},
-           infer_conv_dequant)
-      .attr("auto_pad", std::string("NOTSET"))
-      .attr("dilations", Ints{})
-      .attr("group", int64_t{1})
-      .attr("kernel_shape", Ints{})
-      .attr("pads", Ints{})
-      .attr("strides", Ints{})
+  window_attrs(t.kernel("conv_dequant",
+                        {{"x", kFloat | DTypeSet{DType::Int32}},
+                         {"q", DTypeSet{DType::Int8, DType::UInt8}},
+                         {"scale", kFloat, -1, true},
+                         {"zero_point", kFloat | DTypeSet{DType::Int8, DType::UInt8, DType::Int32},
+                          -1, true},
+                         {"b", kFloat | DTypeSet{DType::Int32}, 0, true}},
+                        infer_conv_dequant))
       .tolerance(frobenius)
       .doc(
           "conv with W = (q - zero_point) * scale dequantized as it is read: q [M, C/group, k...] "
           "int8/uint8, scale and zero point per output channel or per tensor");
-  t.kernel("conv_transpose", {{"x", kFloat}, {"w", kFloat, 0}, {"b", kFloat, 0, true}},
-           infer_conv_transpose)
-      .attr("auto_pad", std::string("NOTSET"))
-      .attr("dilations", Ints{})
-      .attr("group", int64_t{1})
-      .attr("kernel_shape", Ints{})
+  window_attrs(t.kernel("conv_transpose", {{"x", kFloat}, {"w", kFloat, 0}, {"b", kFloat, 0, true}},
+                        infer_conv_transpose))
       .attr("output_padding", Ints{})
       .attr("output_shape", Ints{})
-      .attr("pads", Ints{})
-      .attr("strides", Ints{})
       .tolerance(frobenius)
       .doc(
           "ONNX ConvTranspose over any spatial rank: W [C, M/group, k...]; output_shape (spatial "
