@@ -263,7 +263,10 @@ std::vector<Tensor> GraphExecutor::run(const std::vector<Tensor>& inputs) {
   const std::string signature = replayable ? signature_of(inputs) : "";
   if (replayable) {
     const auto it = replays_.find(signature);
-    if (it != replays_.end()) return replay(it->second, inputs);
+    if (it != replays_.end()) {
+      it->second.last_used = ++runs_;
+      return replay(it->second, inputs);
+    }
   }
   std::vector<Tensor> moved;
   for (const Tensor& t : inputs)
@@ -282,7 +285,17 @@ std::vector<Tensor> GraphExecutor::run(const std::vector<Tensor>& inputs) {
     replay_enabled_ = false;  // it read back: every run decides again, eagerly
     return outputs;
   }
+  // Each recording holds its intermediates between runs: keep the most recently used few, so
+  // a model fed many shapes (a growing sequence) does not hold memory for all of them.
+  if (replays_.size() >= kMaxRecordings) {
+    auto oldest = replays_.begin();
+    for (auto it = replays_.begin(); it != replays_.end(); ++it) {
+      if (it->second.last_used < oldest->second.last_used) oldest = it;
+    }
+    replays_.erase(oldest);
+  }
   Replay& r = replays_[signature];
+  r.last_used = ++runs_;
   r.recording = recorded;
   r.inputs = moved;
   r.outputs = outputs;

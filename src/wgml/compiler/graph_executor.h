@@ -4,6 +4,7 @@
 // use. A failing op raises naming the node it came from.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -23,6 +24,7 @@ class GraphExecutor {
   // On a device that records (WebGPU), the first run of host inputs of given shapes records its
   // launches and later runs of those shapes replay them (Device::begin_recording), unless the
   // run read data back (control flow, data-dependent sizes): then every run goes node by node.
+  // The 8 most recently used shapes stay recorded (each holds its intermediate buffers).
   std::vector<Tensor> run(const std::vector<Tensor>& inputs);
   Device& device() const { return device_; }
   // Whether runs may record and replay (default true); false runs node by node every time.
@@ -35,7 +37,9 @@ class GraphExecutor {
     std::shared_ptr<Recording> recording;
     std::vector<Tensor> inputs;   // where the recorded launches read the inputs
     std::vector<Tensor> outputs;  // where they leave the outputs
+    uint64_t last_used = 0;
   };
+  static constexpr size_t kMaxRecordings = 8;  // input signatures kept recorded
   std::vector<Tensor> run_nodes(const std::vector<Tensor>& inputs);
   std::vector<Tensor> replay(const Replay& r, const std::vector<Tensor>& inputs);
   std::vector<Tensor> copy_outputs(const std::vector<Tensor>& recorded);
@@ -57,6 +61,7 @@ class GraphExecutor {
   std::map<std::pair<size_t, size_t>, std::unique_ptr<GraphExecutor>> bodies_;
   bool replay_enabled_ = true;
   std::map<std::string, Replay> replays_;  // by the inputs' dtypes and shapes
+  uint64_t runs_ = 0;
 };
 
 // The most iterations a Loop node, with the loops nested in its body, may run before it raises
