@@ -5,6 +5,8 @@
 #include <map>
 #include <set>
 
+#include "wgml/compiler/fuse_elementwise.h"
+#include "wgml/compiler/fuse_elementwise.h"
 #include "wgml/core/error.h"
 #include "wgml/ops/op_table.h"
 #include "wgml/runtime/dispatch.h"
@@ -41,7 +43,10 @@ Tensor narrow_to_count(const Tensor& whole, const Tensor& count, EagerRuntime& r
 }  // namespace
 
 GraphExecutor::GraphExecutor(const graph::Graph& graph, Device& device, const ProgressFn& progress)
-    : graph_(graph), device_(device), progress_(progress) {
+    : compiled_(compiler::fuse_elementwise(graph)),
+      graph_(compiled_),
+      device_(device),
+      progress_(progress) {
   const size_t n = graph.values.size();
   device_constants_.resize(n);
   last_use_.assign(n, -1);
@@ -93,6 +98,19 @@ void GraphExecutor::check_inputs(const std::vector<Tensor>& inputs) const {
                  " = ", it->second.first);
     }
   }
+}
+
+// A fused elementwise tree: its leaves broadcast to the output, one kernel computes it.
+Tensor GraphExecutor::run_fused(const graph::Node& node, std::vector<Tensor>& values) {
+  std::vector<Tensor> args;
+  Shape shape;
+  for (ValueId v : node.inputs) {
+    args.push_back(fetch(v, false, values));
+    shape = broadcast_shapes(shape, args.back().shape(), node.fused->name);
+  }
+  std::vector<Tensor> out = {Tensor::empty(shape, DType::Float32, device_)};
+  device_.execute(OpCall{node.fused.get(), {}}, args, out);
+  return out[0];
 }
 
 Shape GraphExecutor::shape_of_value(ValueId id, const std::vector<Tensor>& values) const {
@@ -348,6 +366,8 @@ std::vector<Tensor> GraphExecutor::run_nodes(const std::vector<Tensor>& inputs) 
         results = {narrow_to_count(fetch(node.inputs.at(0), host, values),
                                    fetch(node.inputs.at(1), true, values),
                                    host ? on_cpu : on_device)};
+      } else if (node.fused) {
+        results = {run_fused(node, values)};
       } else if (node.op == graph::kShapeOp) {
         // Metadata only: the input stays where it is (no copy of its data to the host).
         results = {graph::evaluate_shape_op(shape_of_value(node.inputs.at(0), values), node.attrs)};

@@ -1,7 +1,8 @@
-// Runs a graph IR on one device: constants are uploaded once when the executor is made; each run
-// binds the inputs (checking dtypes and shapes against the graph's, symbols consistently), runs
-// Host nodes on the CPU and every other node on the device, and frees each value after its last
-// use. A failing op raises naming the node it came from.
+// Runs a graph IR on one device, compiled first (elementwise trees fused into one kernel each):
+// constants are uploaded once when the executor is made; each run binds the inputs (checking dtypes
+// and shapes against the graph's, symbols consistently), runs Host nodes on the CPU and every other
+// node on the device, and frees each value after its last use. A failing op raises naming the node
+// it came from.
 #pragma once
 
 #include <cstdint>
@@ -46,10 +47,12 @@ class GraphExecutor {
   void check_inputs(const std::vector<Tensor>& inputs) const;
   Tensor fetch(graph::ValueId id, bool on_host, std::vector<Tensor>& values);
   Shape shape_of_value(graph::ValueId id, const std::vector<Tensor>& values) const;
+  Tensor run_fused(const graph::Node& node, std::vector<Tensor>& values);
   void free_inputs_after(const graph::Node& node, size_t n, std::vector<Tensor>& values) const;
   std::vector<Tensor> run_loop(size_t n, std::vector<Tensor>& values);
   std::vector<Tensor> run_if(size_t n, std::vector<Tensor>& values);
   GraphExecutor& body_executor(size_t n, size_t which);
+  graph::Graph compiled_;  // the graph after the compiler's passes (fuse_elementwise)
   const graph::Graph& graph_;
   Device& device_;
   ProgressFn progress_;

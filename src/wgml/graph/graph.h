@@ -12,6 +12,7 @@
 #include "wgml/core/attrs.h"
 #include "wgml/core/tensor.h"
 #include "wgml/graph/sym_expr.h"
+#include "wgml/ops/op_def.h"
 
 namespace wgml::graph {
 
@@ -93,6 +94,9 @@ struct Node {
   std::vector<ValueId> outputs;
   std::string source;  // where it came from, for messages: "ONNX Conv node 'conv1'"
   std::vector<std::shared_ptr<const Graph>> bodies;  // kLoopOp: the body; kIfOp: then, else
+  // A node the compiler made (compiler/fuse_elementwise.h): its own op definition, not one of
+  // the table's (`op` then names the kind of node, e.g. "fused_elementwise").
+  std::shared_ptr<const OpDef> fused;
   // A node runs on the CPU at run time when its outputs are Placement::Host values.
 };
 

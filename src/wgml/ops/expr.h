@@ -31,9 +31,11 @@ enum class Fn : uint8_t {
   Acos,
   Atan,
   Erf,
-  Erfc,   // 1 - erf, without the cancellation for large x
-  Log1p,  // log(1 + x), exact near 0
-  Expm1,  // exp(x) - 1, exact near 0
+  Erfc,      // 1 - erf, without the cancellation for large x
+  Log1p,     // log(1 + x), exact near 0
+  Expm1,     // exp(x) - 1, exact near 0
+  RoundF32,  // x rounded to float32: where a fused expression had a stored float32 value (the
+             // CPU computes in double; WGSL's f32 already is)
   Floor,
   Ceil,
   Round,
@@ -118,6 +120,7 @@ WGML_EXPR_UNARY(erf, Erf)
 WGML_EXPR_UNARY(erfc, Erfc)
 WGML_EXPR_UNARY(log1p, Log1p)
 WGML_EXPR_UNARY(expm1, Expm1)
+WGML_EXPR_UNARY(round_f32, RoundF32)
 WGML_EXPR_UNARY(floor, Floor)
 WGML_EXPR_UNARY(ceil, Ceil)
 WGML_EXPR_UNARY(round, Round)

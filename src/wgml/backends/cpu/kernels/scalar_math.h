@@ -68,6 +68,11 @@ inline C unary(expr::Fn fn, C a) {
         return a < 0 ? wrap_sub(0, a) : a;
     case Fn::Sign:
       return C((a > 0) - (a < 0));
+    case Fn::RoundF32:
+      if constexpr (kFloat)
+        return static_cast<C>(static_cast<float>(a));
+      else
+        return a;
     case Fn::Floor:
       if constexpr (kFloat)
         return std::floor(a);

@@ -107,6 +107,8 @@ class ExprRenderer {
       case Fn::Expm1:
         w_.need("log1p");
         return "wgml_expm1(" + a[0] + ")";
+      case Fn::RoundF32:  // computed in f32 already
+        return a[0];
       case Fn::Floor:
         return f ? "floor(" + a[0] + ")" : a[0];
       case Fn::Ceil:

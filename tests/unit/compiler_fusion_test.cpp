@@ -1,0 +1,130 @@
+// Elementwise fusion (compiler/fuse_elementwise): which nodes merge, and that a fused graph
+// computes what the unfused one does: bit for bit on the CPU (fused expressions round where
+// the unfused graph stored float32), to float32 rounding on WebGPU.
+#include <gtest/gtest.h>
+
+#include "wgml/backends/webgpu/webgpu_device.h"
+#include "wgml/compiler/fuse_elementwise.h"
+#include "wgml/compiler/graph_executor.h"
+#include "wgml/graph/graph_builder.h"
+#include "wgml/runtime/dispatch.h"
+
+namespace wgml::graph {
+namespace {
+
+Tensor values(const Shape& shape, float seed) {
+  std::vector<float> v(static_cast<size_t>(shape_numel(shape)));
+  for (size_t i = 0; i < v.size(); ++i)
+    v[i] = seed * static_cast<float>((i * 29) % 83) / 41.0f - 1.0f;
+  return Tensor::from_vector(v, shape, DType::Float32);
+}
+
+size_t count(const Graph& g, const std::string& op) {
+  size_t n = 0;
+  for (const Node& node : g.nodes)
+    n += node.op == op;
+  return n;
+}
+
+// The graph's nodes one by one through the eager runtime: the unfused reference.
+std::vector<float> unfused(const Graph& g, const std::vector<Tensor>& inputs) {
+  std::vector<Tensor> v(g.values.size());
+  for (size_t i = 0; i < inputs.size(); ++i)
+    v[static_cast<size_t>(g.inputs[i].value)] = inputs[i];
+  for (size_t i = 0; i < g.values.size(); ++i) {
+    if (g.values[i].placement == Placement::Constant) v[i] = g.values[i].constant;
+  }
+  for (const Node& node : g.nodes) {
+    std::vector<Tensor> args;
+    for (ValueId x : node.inputs)
+      args.push_back(v[static_cast<size_t>(x)]);
+    v[static_cast<size_t>(node.outputs[0])] = run_op1(node.op, args, node.attrs);
+  }
+  return v[static_cast<size_t>(g.outputs[0])].to_vector<float>();
+}
+
+// y = sigmoid((relu(x) * 3 + x) / c) * leaky_relu(gelu(x + b)): relu, mul, add, div, sigmoid,
+// leaky_relu and the final mul fuse; x + b and gelu stay apart because gelu and leaky_relu each
+// read their input more than once (absorbing it would compute it again per use).
+void build(Graph& g) {
+  GraphBuilder b(g);
+  const ValueId x = b.input("x", DType::Float32, true, {{-1, "n"}, {6, ""}});
+  const ValueId three = b.constant(Tensor::scalar(3.0, DType::Float32));
+  const ValueId c = b.constant(values({6}, 0.9f));
+  const ValueId bias = b.constant(values({6}, 0.4f));
+  const ValueId s = b.add("add", {b.add("mul", {b.add("relu", {x}).at(0), three}).at(0), x}).at(0);
+  const ValueId gate = b.add("sigmoid", {b.add("div", {s, c}).at(0)}).at(0);
+  const ValueId gelu = b.add("gelu", {b.add("add", {x, bias}).at(0)}).at(0);
+  const ValueId leaky = b.add("leaky_relu", {gelu}, {{"alpha", 0.2}}).at(0);
+  b.set_outputs({b.add("mul", {gate, leaky}).at(0)}, {"y"});
+}
+
+TEST(CompilerFusion, MergesTreesButNotValuesReadTwice) {
+  Graph g;
+  build(g);
+  const Graph f = compiler::fuse_elementwise(g);
+  EXPECT_EQ(g.nodes.size(), 9u);
+  EXPECT_EQ(f.nodes.size(), 3u);
+  EXPECT_EQ(count(f, compiler::kFusedOp), 1u);
+  EXPECT_EQ(count(f, "add"), 1u);
+  EXPECT_EQ(count(f, "gelu"), 1u);
+  for (int64_t n : {1, 5, 33}) {
+    const Tensor x = values({n, 6}, 1.3f + static_cast<float>(n));
+    GraphExecutor exec(g, cpu_device());
+    EXPECT_EQ(exec.run({x}).at(0).to_vector<float>(), unfused(g, {x})) << n;
+  }
+}
+
+TEST(CompilerFusion, KeepsAKernelWithinEightBuffers) {
+  // A sum of twelve distinct inputs: one kernel could not bind them all.
+  Graph g;
+  GraphBuilder b(g);
+  std::vector<ValueId> xs;
+  for (int i = 0; i < 12; ++i)
+    xs.push_back(b.input("x" + std::to_string(i), DType::Float32, true, {{4, ""}}));
+  ValueId acc = xs[0];
+  for (int i = 1; i < 12; ++i)
+    acc = b.add("add", {acc, b.add("neg", {xs[i]}).at(0)}).at(0);
+  b.set_outputs({acc}, {"y"});
+  const Graph f = compiler::fuse_elementwise(g);
+  EXPECT_LT(f.nodes.size(), g.nodes.size());
+  for (const Node& node : f.nodes)
+    EXPECT_LE(node.inputs.size(), 7u) << node.op;
+  std::vector<Tensor> inputs;
+  for (int i = 0; i < 12; ++i)
+    inputs.push_back(values({4}, 0.5f + static_cast<float>(i)));
+  GraphExecutor exec(g, cpu_device());
+  EXPECT_EQ(exec.run(inputs).at(0).to_vector<float>(), unfused(g, inputs));
+  try {
+    GraphExecutor on_gpu(g, webgpu_device());
+    const std::vector<float> got = on_gpu.run(inputs).at(0).to_vector<float>();
+    const std::vector<float> want = unfused(g, inputs);
+    for (size_t i = 0; i < got.size(); ++i)
+      EXPECT_NEAR(got[i], want[i], 1e-5 * (1 + std::abs(want[i])));
+  } catch (const Error& e) {
+    if (std::string(e.what()).find("adapter") == std::string::npos) throw;
+  }
+}
+
+TEST(CompilerFusion, WebGpuMatchesTheCpu) {
+  WebGpuDevice* gpu = nullptr;
+  try {
+    gpu = &webgpu_device();
+  } catch (const Error& e) {
+    GTEST_SKIP() << e.what();
+  }
+  Graph g;
+  build(g);
+  GraphExecutor on_gpu(g, *gpu);
+  for (int64_t n : {1, 7, 40}) {
+    const Tensor x = values({n, 6}, -0.7f * static_cast<float>(n));
+    const std::vector<float> got = on_gpu.run({x}).at(0).to_vector<float>();
+    const std::vector<float> want = unfused(g, {x});
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t i = 0; i < got.size(); ++i)
+      EXPECT_NEAR(got[i], want[i], 2e-6 * (1 + std::abs(want[i]))) << n << " " << i;
+  }
+}
+
+}  // namespace
+}  // namespace wgml::graph
