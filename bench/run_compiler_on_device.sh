@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The compiler's checks and figures in one lease of a lent GPU machine (device tool), as
+# bench/run_on_device.sh sets it up (Vulkan loader debs in build-device/debs or .gl, the static
+# build-device binaries, Dawn from node_modules). Travelling with it: build-device/goldens (the
+# op goldens of matmul/conv/matmul_dequant/conv_dequant, a filtered manifest of build/goldens),
+# build/onnx_extra_cases, and ../shared/bench/h100_models.py copied to .devbench/.
+#   1. dequantizing kernels and replay checked there (op goldens, extra ONNX cases),
+#   2. `wgml bench ops` (float, int8 and 4-bit weights),
+#   3. the yardstick h100_models.py (wgml replays by default), then the same files --eager.
+set -uo pipefail
+for f in build-device/debs/*.deb .gl/*.deb; do [ -f "$f" ] && dpkg -x "$f" / >/dev/null; done
+ldconfig
+export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+export WGML_DAWN_LIBRARY=$PWD/node_modules/bun-webgpu-linux-x64/libwebgpu_wrapper.so
+B=$PWD/build-device/bin
+$B/wgml devices 2>&1 | tail -2
+echo "== op goldens"; $B/wgml_op_tests test --device webgpu --goldens build-device/goldens 2>&1 | tail -3
+echo "== extra conformance"
+$B/wgml_onnx_conformance --device webgpu --data build/onnx_extra_cases 2>&1 | grep -E "pass|FAIL" | head
+echo "== bench ops"; timeout 200 $B/wgml bench ops --device webgpu --repeat 5 2>&1 | tail -14
+echo "== models (replayed)"
+OUT=${OUT:-/tmp} timeout 330 python3 .devbench/h100_models.py $B/wgml \
+  "${MODELS:-mobilenet_v2,efficientnet_b0,resnet50,resnet18,vit_b_16,encoder}" 2>&1 | tail -16
+echo "== the same files node by node (--eager)"
+for f in /tmp/h100m/*.onnx; do
+  n=$(basename "$f"); m=${n%%.*}
+  printf "%-28s " "$n"
+  timeout 60 $B/wgml run "$f" --input "input=/tmp/h100m/$m.in.npy" --eager --repeat 30 2>&1 |
+    grep -o "median [0-9.]* ms"
+done
