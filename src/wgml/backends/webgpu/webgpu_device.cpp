@@ -1,8 +1,6 @@
 #include "wgml/backends/webgpu/webgpu_device.h"
 
 #include <algorithm>
-#include <cstdio>
-#include <cstdlib>
 
 #include "wgml/core/error.h"
 #include "wgml/core/tensor.h"
@@ -62,9 +60,6 @@ bool WebGpuDevice::begin_recording() {
 std::shared_ptr<Recording> WebGpuDevice::end_recording() {
   std::shared_ptr<WebGpuRecording> done = std::move(recording_);
   recording_.reset();
-  if (done && std::getenv("WGML_DEBUG_REPLAY"))
-    std::fprintf(stderr, "recording: %zu launches, %s\n", done->steps.size(),
-                 done->invalid.empty() ? "replayable" : done->invalid.c_str());
   if (!done || !done->invalid.empty()) return nullptr;
   for (const RecordedLaunch& step : done->steps)
     done->prepared.push_back(gpu_->prepare(step.pipeline, step.bindings, step.workgroups));

@@ -71,10 +71,11 @@ void declare_dequant_channels(ShaderWriter& w, const std::string& name,
   if (scales > 0) w.input(name + "_s", in[2]);
   if (zeros > 0) w.input(name + "_z", in[3]);
   const int64_t per_channel = q.shape()[0] == 0 ? 1 : q.numel() / q.shape()[0];
+  // A per-channel parameter's element for output channel m (its only one when it has one).
   const auto param = [&](const Tensor& t, int64_t entries) {
     std::string at = u32_literal(t.offset());
     if (entries > 1) at += term("m", t.strides()[0]);
-    return name + (&t == &in[2] ? "_s" : "_z") + "_load(" + at + ")";
+    return at;
   };
   w.decl() << "// Element e of the weight's storage, dequantized with its output channel's "
               "parameters.\n"
@@ -82,9 +83,10 @@ void declare_dequant_channels(ShaderWriter& w, const std::string& name,
            << "  let m = (e - " << u32_literal(q.offset()) << ") / " << u32_literal(per_channel)
            << ";\n"
            << "  return "
-           << dequantized(w, name + "_q_load(e)", zeros > 0 ? param(in[3], zeros) : "",
+           << dequantized(w, name + "_q_load(e)",
+                          zeros > 0 ? name + "_z_load(" + param(in[3], zeros) + ")" : "",
                           zeros > 0 ? in[3].dtype() : DType::Int32,
-                          scales > 0 ? param(in[2], scales) : "", type)
+                          scales > 0 ? name + "_s_load(" + param(in[2], scales) + ")" : "", type)
            << ";\n}\n";
 }
 
