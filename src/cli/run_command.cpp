@@ -6,14 +6,15 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <map>
 
 #include "cli/commands.h"
 #include "cli/progress.h"
 #include "cli/run_inputs.h"
 #include "wgml/backends/webgpu/webgpu_device.h"
+#include "wgml/compiler/graph_executor.h"
 #include "wgml/frontends/onnx/onnx_importer.h"
 #include "wgml/io/npy.h"
-#include "wgml/compiler/graph_executor.h"
 
 namespace wgml::cli {
 
@@ -31,6 +32,8 @@ const char* kRunUsage =
     "  --repeat N              timed runs after the first (default 10; 0 allowed)\n"
     "  --eager                 run node by node every time (by default the first run records\n"
     "                          its kernel launches and later runs replay them)\n"
+    "  --profile               after the timed runs, time each recorded kernel launch alone\n"
+    "                          (replayed 20 times, waited for) and list the kernels by GPU time\n"
     "The first run's time includes compiling the device's kernels; every time covers reading\n"
     "the outputs back to the host.\n";
 
@@ -40,6 +43,7 @@ struct RunOptions {
   std::string output_dir;
   int repeat = 10;
   bool eager = false;
+  bool profile = false;
   InputOptions inputs;
 };
 
@@ -78,7 +82,7 @@ RunOptions parse_run_options(const std::vector<std::string>& args) {
     if (is_flag && eq != std::string::npos) {  // --flag=value
       value = flag.substr(eq + 1);
       flag = flag.substr(0, eq);
-    } else if (is_flag && flag != "--help" && flag != "--eager") {
+    } else if (is_flag && flag != "--help" && flag != "--eager" && flag != "--profile") {
       if (i + 1 >= args.size()) usage_error(flag + " needs a value");
       value = args[++i];
     }
@@ -87,6 +91,8 @@ RunOptions parse_run_options(const std::vector<std::string>& args) {
       std::exit(0);
     } else if (flag == "--eager") {
       o.eager = true;
+    } else if (flag == "--profile") {
+      o.profile = true;
     } else if (flag == "--device") {
       if (value != "webgpu" && value != "cpu") usage_error("--device " + value + ": webgpu or cpu");
       o.device = value;
@@ -145,6 +151,36 @@ std::string format_ms(double ms) {
   char text[32];
   std::snprintf(text, sizeof text, "%.*f ms", ms >= 100 ? 0 : ms >= 10 ? 1 : ms >= 1 ? 2 : 3, ms);
   return text;
+}
+
+// The recorded launches by GPU time, those of one label (kernel and shapes) together.
+void print_profile(const std::vector<Device::LaunchTime>& times) {
+  if (times.empty()) return;
+  struct Row {
+    int count = 0;
+    double ms = 0;
+  };
+  std::map<std::string, Row> rows;
+  double total = 0;
+  for (const auto& t : times) {
+    rows[t.label].count += 1;
+    rows[t.label].ms += t.ms;
+    total += t.ms;
+  }
+  std::vector<std::pair<std::string, Row>> sorted(rows.begin(), rows.end());
+  std::sort(sorted.begin(), sorted.end(),
+            [](const auto& a, const auto& b) { return a.second.ms > b.second.ms; });
+  std::cout << "profile: " << times.size() << " launches, each timed alone: " << format_ms(total)
+            << " in all\n";
+  const size_t shown = std::min<size_t>(sorted.size(), 30);
+  for (size_t i = 0; i < shown; ++i) {
+    const Row& row = sorted[i].second;
+    std::cout << "  " << format_ms(row.ms) << " " << row.count << "x  "
+              << static_cast<int>(100 * row.ms / std::max(total, 1e-9)) << "%  " << sorted[i].first
+              << "\n";
+  }
+  if (shown < sorted.size())
+    std::cout << "  (" << sorted.size() - shown << " more kinds of launch)\n";
 }
 
 double median(std::vector<double> values) {
@@ -249,6 +285,7 @@ int run_command(const std::vector<std::string>& args) {
   if (const Recording* r = executor.recording_for(inputs)) {
     std::cout << "replayed: " << r->launches() << " kernel launches recorded by the first run, "
               << mebibytes(r->buffer_bytes()) << " MiB of intermediate buffers\n";
+    if (o.profile) print_profile(device.profile(*r, 20));
   } else if (device.name() != "cpu") {
     std::cout << "ran node by node"
               << (o.eager ? " (--eager)"

@@ -149,6 +149,12 @@ def cases(g):
          "1-d implicit GEMM"),
         ((1, 4, 5, 6, 7), (16, 4, 3, 3, 3), True, {"pads": [1, 1, 1, 1, 1, 1]}, f32,
          "3-d implicit GEMM"),
+        # Few pixels and a long K: too few tiles for the device, K split across workgroups
+        # whose partial sums a second launch adds (with the bias).
+        ((1, 128, 4, 4), (16, 128, 3, 3), True, {"pads": [1, 1, 1, 1]}, f32,
+         "implicit GEMM split along K"),
+        ((1, 96, 3, 5), (64, 48, 3, 3), True, {"group": 2, "pads": [1, 1, 1, 1]}, f32,
+         "implicit GEMM split along K, 2 groups"),
     ]
     for xs, ws, bias, attrs, dtypes, note in tiled_cases:
         for dtype in dtypes:
@@ -218,6 +224,7 @@ def conv_dequant_cases(g):
     # depthwise, direct.
     shapes = [((2, 8, 9, 9), (16, 8, 3, 3), {"pads": [1, 1, 1, 1]}, "implicit gemm"),
               ((1, 12, 6, 6), (20, 12, 1, 1), {}, "1x1 gemm"),
+              ((1, 64, 4, 4), (16, 64, 3, 3), {"pads": [1, 1, 1, 1]}, "implicit gemm split along K"),
               ((1, 8, 10, 10), (8, 1, 3, 3), {"group": 8, "strides": [2, 2], "pads": [1, 1, 1, 1]},
                "depthwise"),
               ((1, 3, 7), (4, 3, 3), {"dilations": [2]}, "1-d direct")]

@@ -52,6 +52,14 @@ def cases(g):
            note="batch broadcast in the grid")
     g.case("matmul", [g.randn((2, 3, 40, 36)), g.randn((36, 44))], torch.matmul,
            note="batch folded into rows")
+    # Too few tiles for the device and a long k: k split across workgroups, partial sums added
+    # by a second launch (a ragged last slice; batches; a transposed B).
+    g.case("matmul", [g.randn((16, 1000)), g.randn((1000, 24))], torch.matmul,
+           note="split along k")
+    g.case("matmul", [g.randn((2, 12, 700)), g.randn((700, 40)).transpose().transpose()],
+           torch.matmul, note="split along k, batched")
+    g.case("matmul", [g.randn((12, 900)), g.randn((20, 900)).transpose()], torch.matmul,
+           note="split along k, transposed B")
     for dtype in FLOATS + ["int32", "int64"]:
         g.case("matmul", [_operand(g, (300,), dtype), _operand(g, (300, 70), dtype)],
                torch.matmul, note=f"{dtype} vector @ matrix, long k")

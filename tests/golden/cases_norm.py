@@ -44,6 +44,17 @@ def cases(g):
                [g.randn((6, 2, 4), dtype).transpose(), g.randn((6,), dtype), None],
                lambda x, w, b: F.layer_norm(x, (6,), w, None, 1e-5),
                note="transposed, bias passed as None")
+        # Scale and bias broadcast to the normalized shape (ONNX allows it); rows of 768 and
+        # 2304 elements (the WebGPU kernel's loops and its larger workgroup).
+        g.case("layer_norm", [g.randn((2, 3, 8), dtype), g.randn((8,), dtype),
+                              g.randn((1, 8), dtype)],
+               lambda x, w, b: F.layer_norm(x, (3, 8), w.expand(3, 8), b.expand(3, 8), 1e-5),
+               {"axis": 1}, note="scale and bias broadcast")
+        for n in (768, 2304):
+            g.case("layer_norm", [g.uniform((5, n), 2.0, 6.0, dtype), g.randn((n,), dtype),
+                                  g.randn((n,), dtype)],
+                   (lambda n: lambda x, w, b: F.layer_norm(x, (n,), w, b, 1e-5))(n),
+                   note=f"rows of {n}, offset mean")
         g.case("layer_norm", [g.randn((4, 12), dtype, scale=0.1), g.randn((12,), dtype),
                               g.randn((12,), dtype)],
                lambda x, w, b: F.layer_norm(x, (12,), w, b, 1e-2), {"epsilon": 1e-2},

@@ -19,6 +19,14 @@ def cases(g):
         g.case("reshape", [x], lambda t: t.reshape(4, -1), {"shape": [4, -1]})
         g.case("reshape", [g.sample((2, 3, 4), dtype).permute(2, 0, 1)],
                lambda t: t.reshape(-1, 2), {"shape": [-1, 2]}, note="non-contiguous copies")
+        # Reshapes a strided view allows without a copy (split or merged runs, size-1 dims).
+        g.case("reshape", [g.sample((6, 4), dtype).transpose()],
+               lambda t: t.reshape(4, 2, 3), {"shape": [4, 2, 3]}, note="transposed, split dim")
+        g.case("reshape", [g.sample((5, 3, 4), dtype).permute(1, 0, 2)],
+               lambda t: t.reshape(1, 3, 1, 5, 4), {"shape": [1, 3, 1, 5, 4]},
+               note="permuted, size-1 dims added")
+        g.case("reshape", [g.sample((2, 3, 8), dtype).slice(2, 0, 8, 2)],
+               lambda t: t.reshape(6, 2, 2), {"shape": [6, 2, 2]}, note="strided, merged dims")
         g.case("permute", [g.sample((2, 3, 4), dtype)], lambda t: t.permute(1, 2, 0),
                {"perm": [1, 2, 0]})
         g.case("copy", [g.sample((3, 5), dtype).transpose().slice(0, 1, 5, 2)],

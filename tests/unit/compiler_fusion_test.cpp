@@ -1,11 +1,14 @@
-// Elementwise fusion (compiler/fuse_elementwise): which nodes merge, and that a fused graph
-// computes what the unfused one does: bit for bit on the CPU (fused expressions round where
-// the unfused graph stored float32), to float32 rounding on WebGPU.
+// Elementwise fusion (compiler/fuse_elementwise) and epilogue fusion (compiler/fuse_epilogue):
+// which nodes merge, and that a fused graph computes what the unfused one does: bit for bit on
+// the CPU (fused expressions round where the unfused graph stored float32), to float32 rounding
+// on WebGPU.
 #include <gtest/gtest.h>
 
 #include "wgml/backends/webgpu/webgpu_device.h"
 #include "wgml/compiler/fuse_elementwise.h"
+#include "wgml/compiler/fuse_epilogue.h"
 #include "wgml/compiler/graph_executor.h"
+#include "wgml/compiler/move_scales.h"
 #include "wgml/graph/graph_builder.h"
 #include "wgml/runtime/dispatch.h"
 
@@ -114,6 +117,99 @@ TEST(CompilerFusion, WebGpuMatchesTheCpu) {
     ASSERT_EQ(got.size(), want.size());
     for (size_t i = 0; i < got.size(); ++i)
       EXPECT_NEAR(got[i], want[i], 2e-6 * (1 + std::abs(want[i]))) << n << " " << i;
+  }
+}
+
+// Two products finished by elementwise readers: relu(x @ w + bias) and, through a conv,
+// silu(conv(image) + image) (its reader reads the product twice), then a layer norm whose
+// residual add rides on it, and a matmul whose product the graph also returns (not fused).
+void build_products(Graph& g) {
+  GraphBuilder b(g);
+  const ValueId x = b.input("x", DType::Float32, true, {{-1, "n"}, {16, ""}});
+  const ValueId w = b.constant(values({16, 24}, 0.3f));
+  const ValueId bias = b.constant(values({24}, 0.5f));
+  const ValueId mm = b.add("matmul", {x, w}).at(0);
+  const ValueId h = b.add("relu", {b.add("add", {mm, bias}).at(0)}).at(0);
+  const ValueId image = b.add("reshape", {h}, {{"shape", Ints{-1, 6, 2, 2}}}).at(0);
+  const ValueId kernel = b.constant(values({6, 6, 3, 3}, 0.2f));
+  const ValueId conv = b.add("conv", {image, kernel}, {{"pads", Ints{1, 1, 1, 1}}}).at(0);
+  const ValueId sum = b.add("add", {conv, image}).at(0);
+  const ValueId silu = b.add("mul", {sum, b.add("sigmoid", {sum}).at(0)}).at(0);
+  const ValueId flat = b.add("reshape", {silu}, {{"shape", Ints{-1, 24}}}).at(0);
+  const ValueId norm =
+      b.add("layer_norm", {flat, b.constant(values({24}, 0.7f)), b.constant(values({24}, 0.2f))})
+          .at(0);
+  const ValueId out = b.add("add", {norm, h}).at(0);
+  const ValueId again = b.add("matmul", {out, b.constant(values({24, 8}, 0.6f))}).at(0);
+  b.set_outputs({b.add("tanh", {again}).at(0), again}, {"y", "z"});
+}
+
+TEST(CompilerEpilogue, FoldsEachReaderIntoItsProduct) {
+  Graph g;
+  build_products(g);
+  const auto takes = [](const std::string& op) {
+    return op == "matmul" || op == "conv" || op == "layer_norm";
+  };
+  const Graph f = compiler::fuse_epilogues(compiler::fuse_elementwise(g), takes);
+  size_t with_epilogue = 0;
+  for (const Node& node : f.nodes)
+    with_epilogue += node.epilogue != nullptr;
+  EXPECT_EQ(with_epilogue, 3u);  // matmul+add+relu, conv+add+silu, layer_norm+add
+  EXPECT_EQ(count(f, "matmul"), 2u);
+  EXPECT_EQ(count(f, "tanh"), 1u);  // its product is returned too: stays apart
+  EXPECT_EQ(count(f, compiler::kFusedOp), 0u);
+  // A device that takes no epilogue (the CPU) keeps the graph as elementwise fusion left it.
+  const Graph none = compiler::fuse_epilogues(compiler::fuse_elementwise(g),
+                                              [](const std::string&) { return false; });
+  EXPECT_EQ(none.nodes.size(), compiler::fuse_elementwise(g).nodes.size());
+}
+
+TEST(CompilerEpilogue, WebGpuMatchesTheUnfusedCpu) {
+  WebGpuDevice* gpu = &webgpu_device();
+  Graph g;
+  build_products(g);
+  GraphExecutor on_gpu(g, *gpu);
+  for (int64_t n : {1, 3, 50, 3}) {  // the second 3 replays the recording of the first
+    const Tensor x = values({n, 16}, 0.45f * static_cast<float>(n));
+    const std::vector<Tensor> got = on_gpu.run({x});
+    // Sums of 16 to 54 products in another order than the CPU's double accumulation.
+    const std::vector<float> y = got.at(0).to_vector<float>(), want = unfused(g, {x});
+    ASSERT_EQ(y.size(), want.size());
+    for (size_t i = 0; i < y.size(); ++i)
+      EXPECT_NEAR(y[i], want[i], 1e-5 * (1 + std::abs(want[i]))) << n << " " << i;
+  }
+}
+
+// Attention's scaling as exporters write it: q * s @ (k * s)^T, the second through a transpose.
+void build_scaled(Graph& g) {
+  GraphBuilder b(g);
+  const ValueId q = b.input("q", DType::Float32, true, {{-1, "n"}, {8, ""}});
+  const ValueId k = b.input("k", DType::Float32, true, {{5, ""}, {8, ""}});
+  const ValueId s = b.constant(Tensor::scalar(0.35, DType::Float32));
+  const ValueId qs = b.add("mul", {q, s}).at(0);
+  const ValueId kt = b.add("transpose", {b.add("mul", {s, k}).at(0)}).at(0);
+  b.set_outputs({b.add("matmul", {qs, kt}).at(0)}, {"scores"});
+}
+
+TEST(CompilerEpilogue, ScalesMovePastTheMatmulIntoItsEpilogue) {
+  Graph g;
+  build_scaled(g);
+  const Graph moved = compiler::move_scales_past_matmuls(g);
+  ASSERT_EQ(moved.nodes.size(), 4u);  // transpose, matmul, then the two muls
+  EXPECT_EQ(moved.nodes[1].op, "matmul");
+  EXPECT_EQ(moved.nodes[1].inputs[0], g.inputs[0].value);  // q itself
+  const Graph f = compiler::fuse_epilogues(compiler::fuse_elementwise(moved),
+                                           [](const std::string& op) { return op == "matmul"; });
+  ASSERT_EQ(f.nodes.size(), 2u);  // the transpose (a view) and the matmul
+  EXPECT_TRUE(f.nodes[1].epilogue != nullptr);
+  GraphExecutor on_gpu(g, webgpu_device());
+  for (int64_t n : {3, 9}) {
+    const Tensor q = values({n, 8}, 0.8f), k = values({5, 8}, -1.1f);
+    const std::vector<float> got = on_gpu.run({q, k}).at(0).to_vector<float>();
+    const std::vector<float> want = unfused(g, {q, k});
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t i = 0; i < got.size(); ++i)  // the scalings rounded in another order
+      EXPECT_NEAR(got[i], want[i], 1e-5 * (1 + std::abs(want[i]))) << n << " " << i;
   }
 }
 

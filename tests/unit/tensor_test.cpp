@@ -41,6 +41,20 @@ TEST(Tensor, ReshapeOfANonContiguousViewCopies) {
   EXPECT_EQ(r.to_vector<double>(), (std::vector<double>{0, 3, 1, 4, 2, 5}));
 }
 
+TEST(Tensor, ReshapeOfAViewThatAllowsItStaysAView) {
+  // [4, 3, 2] permuted to [3, 4, 2]: its dims 4 and 2 stay a contiguous run, so [3, 1, 2, 2, 2]
+  // splits them without moving data (as torch's view); merging 3 with 4 needs a copy.
+  const Tensor t = run_op1("permute", {iota({4, 3, 2})}, {{"perm", Ints{1, 0, 2}}});
+  const Tensor split = run_op1("reshape", {t}, {{"shape", Ints{3, 1, 2, 2, 2}}});
+  EXPECT_EQ(split.storage(), t.storage());
+  const Strides& s = split.strides();  // the stride of the size-1 dim is never used
+  EXPECT_EQ((Strides{s[0], s[2], s[3], s[4]}), (Strides{2, 12, 6, 1}));
+  EXPECT_EQ(split.to_vector<double>(), t.to_vector<double>());
+  const Tensor merged = run_op1("reshape", {t}, {{"shape", Ints{12, 2}}});
+  EXPECT_NE(merged.storage(), t.storage());
+  EXPECT_EQ(merged.to_vector<double>(), t.to_vector<double>());
+}
+
 TEST(Tensor, CastTruncatesAndSaturatesNaNToZero) {
   const Tensor x =
       Tensor::from_vector(std::vector<double>{-1.7, 2.9, NAN, 3e20}, {4}, DType::Float32);

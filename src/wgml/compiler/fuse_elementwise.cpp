@@ -28,6 +28,26 @@ double attr_value(const Node& node, const OpDef& op, const std::string& name) {
   return node.attrs.f(name);  // raises naming the attribute
 }
 
+// `e` (an op's forward rule) with Input(i) replaced by args[i] and Param by its value.
+expr::Expr rebuild(const expr::Expr& e, const Node& node, const OpDef& op,
+                   const std::vector<expr::Expr>& args) {
+  const expr::Node& x = e.node();
+  switch (x.fn) {
+    case expr::Fn::Input:
+      return args.at(static_cast<size_t>(x.index));
+    case expr::Fn::Param:
+      return expr::Expr(attr_value(node, op, x.param));
+    case expr::Fn::Const:
+      return e;
+    default:
+      break;
+  }
+  std::vector<expr::Expr> children;
+  for (const auto& a : x.args)
+    children.push_back(rebuild(expr::Expr(a), node, op, args));
+  return expr::apply(x.fn, children);
+}
+
 constexpr size_t kMaxLeaves = 7;
 
 class Fuser {
@@ -159,26 +179,6 @@ class Fuser {
     return n;
   }
 
-  // `e` (an op's forward rule) with Input(i) replaced by args[i] and Param by its value.
-  expr::Expr rebuild(const expr::Expr& e, const Node& node, const OpDef& op,
-                     const std::vector<expr::Expr>& args) {
-    const expr::Node& x = e.node();
-    switch (x.fn) {
-      case expr::Fn::Input:
-        return args.at(static_cast<size_t>(x.index));
-      case expr::Fn::Param:
-        return expr::Expr(attr_value(node, op, x.param));
-      case expr::Fn::Const:
-        return e;
-      default:
-        break;
-    }
-    std::vector<expr::Expr> children;
-    for (const auto& a : x.args)
-      children.push_back(rebuild(expr::Expr(a), node, op, args));
-    return expr::apply(x.fn, children);
-  }
-
   const Graph& g_;
   std::vector<int> readers_;
   std::vector<bool> absorbed_;
@@ -188,6 +188,15 @@ class Fuser {
 };
 
 }  // namespace
+
+expr::Expr elementwise_expression(const Node& node) {
+  if (node.fused) return node.fused->forward;
+  const OpDef& op = op_table().get(node.op);
+  std::vector<expr::Expr> args;
+  for (size_t i = 0; i < node.inputs.size(); ++i)
+    args.push_back(expr::input(static_cast<int>(i)));
+  return rebuild(op.forward, node, op, args);
+}
 
 Graph fuse_elementwise(const Graph& graph) {
   return Fuser(graph).run();

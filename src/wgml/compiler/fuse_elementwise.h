@@ -16,4 +16,8 @@ inline constexpr const char* kFusedOp = "fused_elementwise";
 // tree root's place, reading the tree's leaves). Subgraph bodies are left as they are.
 graph::Graph fuse_elementwise(const graph::Graph& graph);
 
+// The expression an elementwise node computes over its inputs (input i: its i-th input), its
+// attributes made literals: a fused node's own, or its op's forward rule.
+expr::Expr elementwise_expression(const graph::Node& node);
+
 }  // namespace wgml::compiler

@@ -6,7 +6,9 @@
 #include <set>
 
 #include "wgml/compiler/fuse_elementwise.h"
-#include "wgml/compiler/fuse_elementwise.h"
+#include "wgml/compiler/fuse_epilogue.h"
+#include "wgml/compiler/lower_gemm.h"
+#include "wgml/compiler/move_scales.h"
 #include "wgml/core/error.h"
 #include "wgml/ops/op_table.h"
 #include "wgml/runtime/dispatch.h"
@@ -40,31 +42,39 @@ Tensor narrow_to_count(const Tensor& whole, const Tensor& count, EagerRuntime& r
                        {{"starts", Ints{0}}, {"ends", Ints{n}}, {"axes", Ints{0}}});
 }
 
+// The compiler's passes, in order. Where the device finishes matmuls and convs with epilogues
+// (WebGPU), gemm nodes are lowered to matmul and elementwise nodes and scalar scalings move past
+// matmuls first, so that they end up in one.
+graph::Graph compile(const graph::Graph& graph, Device& device) {
+  const auto takes = [&device](const std::string& op) { return device.takes_epilogue(op); };
+  if (!takes("matmul")) return compiler::fuse_elementwise(graph);
+  const graph::Graph lowered = compiler::move_scales_past_matmuls(compiler::lower_gemms(graph));
+  return compiler::fuse_epilogues(compiler::fuse_elementwise(lowered), takes);
+}
+
 }  // namespace
 
 GraphExecutor::GraphExecutor(const graph::Graph& graph, Device& device, const ProgressFn& progress)
-    : compiled_(compiler::fuse_elementwise(graph)),
-      graph_(compiled_),
-      device_(device),
-      progress_(progress) {
-  const size_t n = graph.values.size();
+    : compiled_(compile(graph, device)), graph_(compiled_), device_(device), progress_(progress) {
+  // Everything below is of the compiled graph: its node indices and its values (passes add some).
+  const size_t n = graph_.values.size();
   device_constants_.resize(n);
   last_use_.assign(n, -1);
-  for (size_t i = 0; i < graph.nodes.size(); ++i) {
-    const graph::Node& node = graph.nodes[i];
+  for (size_t i = 0; i < graph_.nodes.size(); ++i) {
+    const graph::Node& node = graph_.nodes[i];
     for (ValueId v : node.inputs) {
       if (v != graph::kNoValue) last_use_[static_cast<size_t>(v)] = static_cast<int>(i);
     }
     for (const auto& [name, v] : node.attr_inputs)
       last_use_[static_cast<size_t>(v)] = static_cast<int>(i);
   }
-  for (ValueId v : graph.outputs)
-    last_use_[static_cast<size_t>(v)] = static_cast<int>(graph.nodes.size());
+  for (ValueId v : graph_.outputs)
+    last_use_[static_cast<size_t>(v)] = static_cast<int>(graph_.nodes.size());
   // Weights go to the device now, once; a constant only the CPU reads stays where it is.
-  const std::vector<ValueId> uploads = graph::device_constants(graph);
+  const std::vector<ValueId> uploads = graph::device_constants(graph_);
   for (size_t i = 0; i < uploads.size(); ++i) {
     const auto v = static_cast<size_t>(uploads[i]);
-    device_constants_[v] = move_to(graph.values[v].constant, device);
+    device_constants_[v] = move_to(graph_.values[v].constant, device);
     if (progress_) progress_(i + 1, uploads.size());
   }
 }
@@ -382,7 +392,15 @@ std::vector<Tensor> GraphExecutor::run_nodes(const std::vector<Tensor>& inputs) 
             run_time[name] = fetch(v, true, values);
           graph::bind_attr_inputs(node.op, attrs, run_time, node.source);
         }
-        results = (host ? on_cpu : on_device).call(node.op, args, attrs);
+        if (node.epilogue) {
+          // The reader's inputs follow the op's own (compiler/fuse_epilogue.h).
+          const size_t extra = node.epilogue->inputs.size() - 1;
+          std::vector<Tensor> tail(args.end() - static_cast<std::ptrdiff_t>(extra), args.end());
+          args.resize(args.size() - extra);
+          results = {on_device.call_with_epilogue(node.op, args, attrs, *node.epilogue, tail)};
+        } else {
+          results = (host ? on_cpu : on_device).call(node.op, args, attrs);
+        }
       }
       WGML_CHECK(results.size() >= node.outputs.size(), node.op, " returned ", results.size(),
                  " outputs, the graph expects ", node.outputs.size());

@@ -1,4 +1,5 @@
-// Runs a graph IR on one device, compiled first (elementwise trees fused into one kernel each):
+// Runs a graph IR on one device, compiled first (elementwise trees fused into one kernel each,
+// and into the matmul or conv they finish where the device takes epilogues):
 // constants are uploaded once when the executor is made; each run binds the inputs (checking dtypes
 // and shapes against the graph's, symbols consistently), runs Host nodes on the CPU and every other
 // node on the device, and frees each value after its last use. A failing op raises naming the node

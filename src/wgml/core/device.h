@@ -56,6 +56,9 @@ class Device {
   // Runs the call; `outputs` are allocated on this device with the inferred shapes and dtypes.
   virtual void execute(const OpCall& call, const std::vector<Tensor>& inputs,
                        std::vector<Tensor>& outputs) = 0;
+  // Whether the kernels of op `op` apply an OpCall's epilogue as they store their output
+  // (compiler/fuse_epilogue.h); where false, the compiler never sets one.
+  virtual bool takes_epilogue(const std::string& /*op*/) const { return false; }
 
   // Record and replay, for devices that queue their work (WebGPU). Between begin_recording()
   // and end_recording() every kernel launch runs and is also recorded, and memory allocated
@@ -68,6 +71,13 @@ class Device {
   virtual bool begin_recording() { return false; }
   virtual std::shared_ptr<Recording> end_recording() { return nullptr; }
   virtual void replay(const Recording&) {}
+  // The GPU time of each recorded launch, in order: every launch replayed alone `repeats` times
+  // and waited for (what a profiler needs, never a timed test). Empty where the device cannot.
+  struct LaunchTime {
+    std::string label;  // the kernel and its shapes
+    double ms = 0;      // per launch
+  };
+  virtual std::vector<LaunchTime> profile(const Recording&, int /*repeats*/) { return {}; }
 };
 
 }  // namespace wgml

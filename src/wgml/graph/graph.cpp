@@ -108,6 +108,14 @@ void rethrow_at(const Node& node, const std::exception& error) {
   throw Error(message);
 }
 
+void set_producers(Graph& graph) {
+  for (Value& v : graph.values)
+    v.producer = -1;
+  for (size_t n = 0; n < graph.nodes.size(); ++n)
+    for (ValueId v : graph.nodes[n].outputs)
+      graph.values[static_cast<size_t>(v)].producer = static_cast<int>(n);
+}
+
 void remove_dead_nodes(Graph& graph) {
   std::vector<bool> read(graph.values.size(), false);
   for (ValueId v : graph.outputs)

@@ -97,6 +97,10 @@ struct Node {
   // A node the compiler made (compiler/fuse_elementwise.h): its own op definition, not one of
   // the table's (`op` then names the kind of node, e.g. "fused_elementwise").
   std::shared_ptr<const OpDef> fused;
+  // An elementwise expression the compiler folded into this node (compiler/fuse_epilogue.h):
+  // input 0 is the op's result, inputs 1.. the node's last epilogue->inputs.size() - 1 inputs;
+  // the node's output is the expression's value.
+  std::shared_ptr<const OpDef> epilogue;
   // A node runs on the CPU at run time when its outputs are Placement::Host values.
 };
 
@@ -127,6 +131,10 @@ std::vector<ValueId> device_constants(const Graph& graph);
 // Drops the nodes no output depends on (a converter's float chain that a fused op made
 // redundant, say); nodes have no side effects. Producers are renumbered.
 void remove_dead_nodes(Graph& graph);
+
+// Sets every value's producer from the node list (after a pass reordered or replaced nodes):
+// the index of the node writing it, -1 for inputs, constants and values nothing writes now.
+void set_producers(Graph& graph);
 
 // kShapeOp on a concrete shape: a CPU int64 tensor (ONNX Shape's start/end, or Size's numel).
 Tensor evaluate_shape_op(const Shape& shape, const Attrs& attrs);

@@ -111,6 +111,11 @@ struct OpDef {
 struct OpCall {
   const OpDef* op = nullptr;
   Attrs attrs;
+  // Set by the compiler where the device takes it (Device::takes_epilogue): an elementwise
+  // expression applied to each output element as it is stored, input 0 being the op's value and
+  // input i the element of epilogue_inputs[i - 1] broadcast to the output's shape.
+  const OpDef* epilogue = nullptr;
+  std::vector<Tensor> epilogue_inputs = {};
   const std::string& name() const { return op->name; }
 };
 

@@ -142,6 +142,26 @@ std::vector<Tensor> EagerRuntime::call(const std::string& name, std::vector<Tens
   return outputs;
 }
 
+Tensor EagerRuntime::call_with_epilogue(const std::string& name, std::vector<Tensor> inputs,
+                                        Attrs attrs, const OpDef& epilogue,
+                                        std::vector<Tensor> epilogue_inputs) {
+  const OpDef& op = op_table().get(name);
+  OpCall call = bind_call(op, inputs, std::move(attrs));
+  Device& device = inputs.at(0).device();
+  // A composite here runs as the device's fused kernel (its supports() says it has one).
+  WGML_CHECK((op.kind == OpKind::Kernel || op.kind == OpKind::Composite) &&
+                 device.takes_epilogue(name) && device.supports(call, inputs),
+             name, ": the ", device.name(), " device cannot finish this call with ", epilogue.name);
+  std::vector<TensorDesc> descs = infer_outputs(call, inputs);
+  WGML_CHECK(descs.size() == 1 && descs[0].dtype == DType::Float32, name,
+             ": an epilogue needs one float32 output");
+  std::vector<Tensor> outputs = {Tensor::empty(descs[0].shape, DType::Float32, device)};
+  call.epilogue = &epilogue;
+  call.epilogue_inputs = std::move(epilogue_inputs);
+  device.execute(call, inputs, outputs);
+  return outputs[0];
+}
+
 std::vector<Tensor> run_op(const std::string& name, std::vector<Tensor> inputs, Attrs attrs) {
   EagerRuntime runtime;
   return runtime.call(name, std::move(inputs), std::move(attrs));

@@ -21,6 +21,9 @@ class EagerRuntime : public OpBuilder {
   explicit EagerRuntime(Device* default_device = nullptr) : default_device_(default_device) {}
   std::vector<Tensor> call(const std::string& op, std::vector<Tensor> inputs,
                            Attrs attrs = {}) override;
+  // One output of a kernel op with an epilogue the device takes (OpCall::epilogue).
+  Tensor call_with_epilogue(const std::string& op, std::vector<Tensor> inputs, Attrs attrs,
+                            const OpDef& epilogue, std::vector<Tensor> epilogue_inputs);
 
  private:
   std::vector<Tensor> run_composite(const OpCall& call, std::vector<Tensor> inputs);

@@ -1,6 +1,7 @@
 #include "wgml/backends/webgpu/webgpu_device.h"
 
 #include <algorithm>
+#include <chrono>
 
 #include "wgml/core/error.h"
 #include "wgml/core/tensor.h"
@@ -71,7 +72,48 @@ void WebGpuDevice::replay(const Recording& recording) {
     gpu_->dispatch(*prepared);
 }
 
+std::vector<Device::LaunchTime> WebGpuDevice::profile(const Recording& recording, int repeats) {
+  using Clock = std::chrono::steady_clock;
+  const auto& r = static_cast<const WebGpuRecording&>(recording);
+  const auto elapsed_ms = [](Clock::time_point since) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - since).count();
+  };
+  gpu_->finish();
+  // What a submit and wait cost with no work, taken off each launch's total.
+  Clock::time_point start = Clock::now();
+  for (int i = 0; i < 5; ++i)
+    gpu_->finish();
+  const double empty_ms = elapsed_ms(start) / 5;
+  std::vector<LaunchTime> times;
+  for (size_t i = 0; i < r.prepared.size(); ++i) {
+    gpu_->dispatch(*r.prepared[i]);  // warm
+    gpu_->finish();
+    start = Clock::now();
+    for (int k = 0; k < repeats; ++k)
+      gpu_->dispatch(*r.prepared[i]);
+    gpu_->finish();
+    const double ms = std::max(0.0, elapsed_ms(start) - empty_ms) / std::max(repeats, 1);
+    times.push_back({r.steps[i].label, ms});
+  }
+  return times;
+}
+
 namespace {
+
+// "conv [1,3,224,224] [64,3,7,7] -> [1,64,112,112]": the launch's tensors, inputs then outputs
+// (a buffer bound twice, as the vec4 views of matmul, is named once).
+std::string launch_label(const wgsl::Launch& launch) {
+  std::string in, out;
+  for (size_t i = 0; i < launch.tensors.size(); ++i) {
+    const bool read_only = i < launch.program.read_only.size() ? launch.program.read_only[i] : true;
+    bool again = false;
+    for (size_t j = 0; j < i; ++j)
+      again = again || launch.tensors[j].storage() == launch.tensors[i].storage();
+    if (again) continue;
+    (read_only ? in : out) += " " + shape_str(launch.tensors[i].shape());
+  }
+  return launch.program.label + in + " ->" + out;
+}
 
 // WGSL has no f64: float64 is a storage type on WebGPU (transfers, copy, cast); any other op on
 // it is refused rather than computed in f32 behind the caller's back.
@@ -111,6 +153,11 @@ bool WebGpuDevice::supports(const OpCall& call, const std::vector<Tensor>& input
   }
 }
 
+bool WebGpuDevice::takes_epilogue(const std::string& op) const {
+  const wgsl::Kernel* kernel = wgsl::find_kernel(op);
+  return kernel != nullptr && kernel->epilogue;
+}
+
 void WebGpuDevice::execute(const OpCall& call, const std::vector<Tensor>& inputs,
                            std::vector<Tensor>& outputs) {
   switch (call.op->kind) {
@@ -122,9 +169,11 @@ void WebGpuDevice::execute(const OpCall& call, const std::vector<Tensor>& inputs
       return;
     case OpKind::Kernel:
     case OpKind::Composite: {
-      const wgsl::KernelFn fn = wgsl::find_kernel(call.name());
-      WGML_CHECK(fn != nullptr, call.name(), ": no webgpu kernel");
-      fn(call, inputs, outputs, *this);
+      const wgsl::Kernel* kernel = wgsl::find_kernel(call.name());
+      WGML_CHECK(kernel != nullptr, call.name(), ": no webgpu kernel");
+      WGML_CHECK(call.epilogue == nullptr || kernel->epilogue, call.name(),
+                 ": the webgpu kernel takes no epilogue");
+      kernel->fn(call, inputs, outputs, *this);
       return;
     }
     default:
@@ -151,7 +200,8 @@ void WebGpuDevice::run(const wgsl::Launch& launch) {
   }
   const gpu::Pipeline* pipeline = gpu_->pipeline(launch.program);
   gpu_->dispatch(pipeline, bindings, launch.workgroups);
-  if (recording_) recording_->steps.push_back({pipeline, bindings, launch.workgroups});
+  if (recording_)
+    recording_->steps.push_back({pipeline, bindings, launch.workgroups, launch_label(launch)});
 }
 
 WebGpuDevice& webgpu_device() {

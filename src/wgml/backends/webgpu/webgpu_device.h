@@ -4,10 +4,10 @@
 
 #include <memory>
 
-#include "wgml/core/device.h"
 #include "wgml/backends/webgpu/gpu_api.h"
 #include "wgml/backends/webgpu/webgpu_recording.h"
 #include "wgml/backends/webgpu/wgsl/wgsl_kernel.h"
+#include "wgml/core/device.h"
 
 namespace wgml {
 
@@ -57,6 +57,8 @@ class WebGpuDevice : public Device, private wgsl::Recorder {
   bool begin_recording() override;
   std::shared_ptr<Recording> end_recording() override;
   void replay(const Recording& recording) override;
+  bool takes_epilogue(const std::string& op) const override;
+  std::vector<LaunchTime> profile(const Recording& recording, int repeats) override;
 
   gpu::Gpu& gpu() { return *gpu_; }
   const gpu::AdapterInfo& adapter() const override { return gpu_->adapter(); }

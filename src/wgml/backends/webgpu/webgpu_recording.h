@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "wgml/core/device.h"
 #include "wgml/backends/webgpu/gpu_api.h"
+#include "wgml/core/device.h"
 
 namespace wgml {
 
@@ -41,6 +41,7 @@ struct RecordedLaunch {
   const gpu::Pipeline* pipeline = nullptr;
   std::vector<gpu::Binding> bindings;
   std::array<uint32_t, 3> workgroups{1, 1, 1};
+  std::string label;  // the kernel and its tensors' shapes, for profiles
 };
 
 class WebGpuRecording final : public Recording {

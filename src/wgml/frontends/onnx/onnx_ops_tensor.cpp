@@ -397,6 +397,27 @@ void convert_tile(NodeContext& ctx) {
 // --- Gather family
 
 void convert_gather(NodeContext& ctx) {
+  // A constant scalar index into a static dim picks one slice: a view (exporters split fused
+  // QKV projections this way), no kernel. An index out of range is refused here, as the gather
+  // kernel would refuse it.
+  const Tensor* index = ctx.constant(1);
+  const int64_t axis = ctx.attr_int("axis", 0);
+  if (index != nullptr && index->rank() == 0 && is_integral(index->dtype())) {
+    const int64_t size = ctx.static_dim(ctx.input(0), axis);
+    const int64_t rank = ctx.rank(ctx.input(0));
+    const int64_t i = ctx.constant_ints(1).at(0);
+    if (size >= 0 && rank > 0) {
+      if (i < -size || i >= size)
+        ctx.fail_here(str_cat("index ", i, " is out of range for axis ", axis, " of size ", size));
+      const int64_t at = i < 0 ? i + size : i;
+      const int64_t a = axis < 0 ? axis + rank : axis;
+      const ValueId one =
+          ctx.op1("slice", {ctx.input(0)},
+                  {{"starts", Ints{at}}, {"ends", Ints{at + 1}}, {"axes", Ints{a}}});
+      ctx.set_outputs({ctx.op1("squeeze", {one}, {{"axes", Ints{a}}})});
+      return;
+    }
+  }
   ctx.set_outputs(
       {ctx.op1("gather", {ctx.input(0), ctx.input(1)}, {{"axis", ctx.attr_int("axis", 0)}})});
 }

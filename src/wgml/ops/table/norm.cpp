@@ -78,7 +78,8 @@ Outputs batch_norm(OpBuilder& b, const OpCall& call, const Outputs& in) {
   return {channel_affine(b, centered, gain, in[2])};
 }
 
-Outputs layer_norm(OpBuilder& b, const OpCall& call, const Outputs& in) {
+// Checks that scale and bias broadcast to layer_norm's normalized shape.
+void check_layer_norm(const OpCall& call, const Outputs& in) {
   const Tensor& x = in[0];
   const int axis = normalize_axis(call.attrs.i("axis"), x.rank(), call.name());
   const Shape normalized(x.shape().begin() + axis, x.shape().end());
@@ -94,6 +95,12 @@ Outputs layer_norm(OpBuilder& b, const OpCall& call, const Outputs& in) {
                " does not broadcast to the normalized shape ", normalized, " of input ", x.shape(),
                " (axis ", call.attrs.i("axis"), ")");
   }
+}
+
+Outputs layer_norm(OpBuilder& b, const OpCall& call, const Outputs& in) {
+  check_layer_norm(call, in);
+  const Tensor& x = in[0];
+  const int axis = normalize_axis(call.attrs.i("axis"), x.rank(), call.name());
   Tensor y = standardize(b, x, axes_from(axis, x.rank()), call.attrs.f("epsilon"));
   y = b.call1("mul", {y, in[1]});
   if (in.size() > 2 && in[2].defined()) y = b.call1("add", {y, in[2]});
@@ -157,6 +164,10 @@ void declare_norm_ops(OpTable& t) {
           "BatchNormalization, no training_mode)");
   t.composite("layer_norm", {{"input", kFloat}, {"scale", kFloat, 0}, {"bias", kFloat, 0, true}},
               layer_norm)
+      .infer([](const OpCall& call, const std::vector<Tensor>& in) {
+        check_layer_norm(call, in);
+        return std::vector<TensorDesc>{{in[0].shape(), in[0].dtype()}};
+      })
       .attr("axis", int64_t{-1})
       .attr("epsilon", 1e-5)
       .tolerance(frobenius)

@@ -6,12 +6,13 @@
 // for everything else. conv_transpose gathers: each output sums the input/weight pairs that
 // reach it.
 #include <algorithm>
+#include <cstdlib>
 #include <string>
 
-#include "wgml/core/error.h"
 #include "wgml/backends/webgpu/wgsl/dequant.h"
 #include "wgml/backends/webgpu/wgsl/shader_writer.h"
 #include "wgml/backends/webgpu/wgsl/wgsl_kernel.h"
+#include "wgml/core/error.h"
 #include "wgml/ops/window.h"
 
 namespace wgml::wgsl {
@@ -85,15 +86,19 @@ int64_t ceil_div(int64_t a, int64_t b) {
   return (a + b - 1) / b;
 }
 
-void bind_operands(ShaderWriter& sw, const Geometry& g, const Tensor& x, const Tensor& w,
-                   const Tensor* bias, const Tensor& out) {
+// `out` takes the call's epilogue unless `partial` (split-K partial sums, finished later).
+void bind_operands(ShaderWriter& sw, const OpCall& call, const Geometry& g, const Tensor& x,
+                   const Tensor& w, const Tensor* bias, const Tensor& out, bool partial = false) {
   sw.input("x", x);
   if (g.dequant)
     declare_dequant_channels(sw, "w", *g.dequant, g.type);
   else
     sw.input("w", w);
   if (bias) sw.input("b", *bias);
-  sw.output("out", out);
+  if (partial)
+    sw.output("out", out);
+  else
+    bind_output(sw, "out", out, call);
 }
 
 // The bias of output channel `channel` (a u32 expression), or 0.
@@ -106,7 +111,7 @@ std::string bias_of(const Geometry& g, const Tensor* bias, const std::string& ch
 void conv_direct(const OpCall& call, const Geometry& g, const Tensor& x, const Tensor& w,
                  const Tensor* bias, Tensor& out, Recorder& recorder) {
   ShaderWriter sw(call.name() + " direct", recorder.adapter());
-  bind_operands(sw, g, x, w, bias, out);
+  bind_operands(sw, call, g, x, w, bias, out);
   auto& b = sw.body();
   emit_coords(b, "gid", out.shape(), "o");  // o0 = n, o1 = output channel, o2.. = position
   b << "  let g = o1 / " << u(g.mg) << ";\n";
@@ -189,7 +194,7 @@ bool conv_depthwise(const OpCall& call, const Geometry& g, const Tensor& x, cons
   const bool unroll = kh * kw <= 49 && span <= 64;
 
   ShaderWriter s(call.name() + " depthwise", recorder.adapter());
-  bind_operands(s, g, x, w, bias, out);
+  bind_operands(s, call, g, x, w, bias, out);
   s.decl() << "// The input rows and columns the workgroup's outputs read, padding as zeros.\n"
            << "var<workgroup> tile: array<" << g.type << ", " << in_h * in_w << ">;\n";
   auto& b = s.body();
@@ -287,20 +292,53 @@ struct GemmTiles {
   int64_t tm, tn;      // register block of one invocation (multiples of 4: vec4 tiles)
 };
 
-// 8x8 register blocks read 16 workgroup values per 64 multiply-adds; 128 x 64 tiles measured
-// best on llvmpipe for 64-channel convs and keep 128 invocations per workgroup for real GPUs.
-// Narrow groups take narrower channel tiles rather than computing padding.
-GemmTiles pick_tiles(int64_t pixels, int64_t channels) {
-  if (channels >= 48) return pixels > 64 ? GemmTiles{128, 64, 8, 8, 8} : GemmTiles{64, 64, 8, 8, 8};
-  if (channels >= 24) return {128, 32, 8, 8, 4};
-  return {128, 16, 8, 4, 4};
+// Workgroups that keep a GPU busy: an H100 has 132 SMs, each running several workgroups at once.
+// llvmpipe runs workgroups on a few CPU threads and prefers fewer, larger ones.
+int64_t busy_workgroups(const gpu::AdapterInfo& adapter) {
+  static const int64_t forced = [] {  // WGML_CONV_WORKGROUPS: a tuning knob, read once
+    const char* v = std::getenv("WGML_CONV_WORKGROUPS");
+    return v ? std::atoll(v) : 0;
+  }();
+  if (forced > 0) return forced;
+  return adapter.software ? 4 : 256;
+}
+
+// The largest tiles that still give `target` workgroups, else the smallest (split-K then makes up
+// the rest). 8x8 register blocks read 16 workgroup values per 64 multiply-adds; 128 x 64 tiles
+// measured best on llvmpipe for 64-channel convs. Narrow groups take narrower channel tiles
+// rather than computing padding; few pixels skip tiles they would mostly leave empty.
+GemmTiles pick_tiles(int64_t pixels, int64_t channels, int64_t groups, int64_t target) {
+  std::vector<GemmTiles> candidates;
+  if (channels >= 48)
+    candidates = {{128, 64, 8, 8, 8}, {64, 64, 8, 8, 8}, {32, 64, 8, 4, 8}, {32, 32, 8, 4, 4}};
+  else if (channels >= 24)
+    candidates = {{128, 32, 8, 8, 4}, {64, 32, 8, 4, 4}, {32, 32, 8, 4, 4}};
+  else
+    candidates = {{128, 16, 8, 4, 4}, {64, 16, 8, 4, 4}};
+  for (size_t i = 0; i + 1 < candidates.size(); ++i) {
+    const GemmTiles& c = candidates[i];
+    if (c.bm >= 2 * pow2_ceil(pixels)) continue;
+    if (ceil_div(pixels, c.bm) * ceil_div(channels, c.bn) * groups >= target) return c;
+  }
+  return candidates.back();
+}
+
+// K split into slices computed by workgroups of their own (partial sums added up by a second
+// launch) when the tiles alone leave the GPU idle: a 512-channel 7x7 conv at batch 1 has 16
+// tiles and a K of 4608. Each slice keeps at least 8 steps of K.
+int64_t pick_k_splits(int64_t workgroups, int64_t k_steps, int64_t target) {
+  if (workgroups >= target) return 1;
+  const int64_t splits = std::min(ceil_div(target, workgroups), k_steps / 8);
+  if (splits <= 1) return 1;
+  return ceil_div(k_steps, ceil_div(k_steps, splits));  // no empty slice
 }
 
 void conv_gemm(const OpCall& call, const Geometry& g, const Tensor& x, const Tensor& w,
                const Tensor* bias, Tensor& out, Recorder& recorder) {
   const int64_t pixels = g.batch * g.out_size;  // GEMM rows
   const int64_t k_total = g.cg * g.k_size;      // GEMM depth
-  const GemmTiles t = pick_tiles(pixels, g.mg);
+  const int64_t target = busy_workgroups(recorder.adapter());
+  const GemmTiles t = pick_tiles(pixels, g.mg, g.group, target);
   const int64_t row_threads = t.bm / t.tm, col_threads = t.bn / t.tn;
   const int64_t threads = row_threads * col_threads;
   // Each invocation stages the A elements of one pixel, a_loads K rows apart.
@@ -311,14 +349,19 @@ void conv_gemm(const OpCall& call, const Geometry& g, const Tensor& x, const Ten
   const int64_t a_row4 = t.bm / 4;      // vec4s per K row of A
   const int64_t b_row4 = t.bn / 4 + 1;  // per K row of B, padded: column stores spread banks
   const int64_t tiles_p = ceil_div(pixels, t.bm), tiles_m = ceil_div(g.mg, t.bn);
-  const int64_t workgroups = tiles_p * tiles_m * g.group;
+  const int64_t tiles = tiles_p * tiles_m * g.group;
+  const int64_t splits = pick_k_splits(tiles, ceil_div(k_total, t.bk), target);
+  const int64_t slice = ceil_div(ceil_div(k_total, t.bk), splits) * t.bk;  // K per split
+  const int64_t workgroups = tiles * splits;
+  // Split, the tiles write their partial sums (no bias) to `part`, slice after slice.
+  Tensor part = splits > 1 ? recorder.scratch({splits * out.numel()}, out.dtype()) : Tensor();
   // A plain GEMM when every tap reads the input at the output's own position.
   bool pointwise = g.k_size == 1;
   for (size_t d = 0; d < g.rank; ++d)
     pointwise = pointwise && g.strides[d] == 1 && g.pads[d] == 0 && g.in_grid[d] == g.out_grid[d];
 
   ShaderWriter s(call.name() + (pointwise ? " gemm 1x1" : " implicit gemm"), recorder.adapter());
-  bind_operands(s, g, x, w, bias, out);
+  bind_operands(s, call, g, x, w, splits > 1 ? nullptr : bias, splits > 1 ? part : out, splits > 1);
   s.decl() << "// A: K rows of pixels, B: K rows of output channels (padded by one vec4).\n"
            << "var<workgroup> a_tile: array<vec4<" << g.type << ">, " << t.bk * a_row4 << ">;\n"
            << "var<workgroup> b_tile: array<vec4<" << g.type << ">, " << t.bk * b_row4 << ">;\n";
@@ -326,7 +369,8 @@ void conv_gemm(const OpCall& call, const Geometry& g, const Tensor& x, const Ten
   b << "  if (wid >= " << u(workgroups) << ") { return; }\n"
     << "  let tile_p = wid % " << u(tiles_p) << ";\n"
     << "  let tile_m = (wid / " << u(tiles_p) << ") % " << u(tiles_m) << ";\n"
-    << "  let g = wid / " << u(tiles_p * tiles_m) << ";\n"
+    << "  let g = (wid / " << u(tiles_p * tiles_m) << ") % " << u(g.group) << ";\n"
+    << "  let split = wid / " << u(tiles) << ";\n"
     << "  let p0 = tile_p * " << u(t.bm) << ";\n"
     << "  let m0 = tile_m * " << u(t.bn) << ";\n";
 
@@ -398,8 +442,14 @@ void conv_gemm(const OpCall& call, const Geometry& g, const Tensor& x, const Ten
       b << "  var acc" << r << "_" << q << " = vec4<" << g.type << ">();\n";
   }
 
-  b << "  for (var k0 = 0u; k0 < " << u(k_total) << "; k0 += " << u(t.bk) << ") {\n"
-    << "    // Stage A (im2col on the fly).\n";
+  if (splits == 1) {
+    b << "  for (var k0 = 0u; k0 < " << u(k_total) << "; k0 += " << u(t.bk) << ") {\n";
+  } else {
+    b << "  let k_end = min(split * " << u(slice) << " + " << u(slice) << ", " << u(k_total)
+      << ");\n"
+      << "  for (var k0 = split * " << u(slice) << "; k0 < k_end; k0 += " << u(t.bk) << ") {\n";
+  }
+  b << "    // Stage A (im2col on the fly).\n";
   for (int64_t l = 0; l < a_loads; ++l) {
     b << "    {\n"
       << "      let kl = a_k + " << u(l * a_steps) << ";\n"
@@ -459,7 +509,7 @@ void conv_gemm(const OpCall& call, const Geometry& g, const Tensor& x, const Ten
   for (int64_t q = 0; q < t.tn / 4; ++q) {
     b << "  let mq" << q << " = m0 + col * " << u(t.tn) << " + " << u(4 * q) << ";\n"
       << "  var bias" << q << " = vec4<" << g.type << ">();\n";
-    if (bias) {
+    if (bias && splits == 1) {
       for (int64_t j = 0; j < 4; ++j)
         b << "  if (mq" << q << " + " << u(j) << " < " << u(g.mg) << ") { bias" << q << "[" << j
           << "] = "
@@ -471,8 +521,9 @@ void conv_gemm(const OpCall& call, const Geometry& g, const Tensor& x, const Ten
     b << "  {\n"
       << "    let p = p0 + row * " << u(t.tm) << " + " << u(r) << ";\n"
       << "    let n = p / " << u(g.out_size) << ";\n"
-      << "    let first = (n * " << u(g.out_channels) << " + g * " << u(g.mg) << ") * "
-      << u(g.out_size) << " + p % " << u(g.out_size) << ";\n";
+      << "    let first = " << (splits > 1 ? "split * " + u(out.numel()) + " + " : "") << "(n * "
+      << u(g.out_channels) << " + g * " << u(g.mg) << ") * " << u(g.out_size) << " + p % "
+      << u(g.out_size) << ";\n";
     for (int64_t q = 0; q < t.tn / 4; ++q) {
       b << "    let v" << q << " = acc" << r << "_" << q << " + bias" << q << ";\n";
       for (int64_t j = 0; j < 4; ++j)
@@ -483,6 +534,11 @@ void conv_gemm(const OpCall& call, const Geometry& g, const Tensor& x, const Ten
     b << "  }\n";
   }
   recorder.run(s.finish(static_cast<uint64_t>(workgroups), static_cast<uint32_t>(threads)));
+  if (splits > 1) {
+    const std::string channel = "(gid / " + u(g.out_size) + ") % " + u(g.out_channels);
+    run_split_sum(call, part, splits, bias, bias ? offset_of(*bias, {"(" + channel + ")"}) : "",
+                  out, recorder);
+  }
 }
 
 // conv and conv_transpose; conv_dequant (x, q, scale?, zero_point?, bias?) passes `dequant`.
@@ -527,9 +583,9 @@ void conv_dequant_kernel(const OpCall& call, const std::vector<Tensor>& inputs,
 }  // namespace
 
 extern const std::vector<Kernel> kConvKernels = {
-    {"conv", conv_kernel},
-    {"conv_transpose", conv_kernel},
-    {"conv_dequant", conv_dequant_kernel},
+    {"conv", conv_kernel, true},
+    {"conv_transpose", conv_kernel, true},
+    {"conv_dequant", conv_dequant_kernel, true},
 };
 
 }  // namespace wgml::wgsl

@@ -3,9 +3,9 @@
 // (a contiguous add is one index per element, a transposed one a few divisions).
 #include <map>
 
-#include "wgml/core/error.h"
 #include "wgml/backends/webgpu/wgsl/shader_writer.h"
 #include "wgml/backends/webgpu/wgsl/wgsl_kernel.h"
+#include "wgml/core/error.h"
 
 namespace wgml::wgsl {
 
@@ -16,16 +16,17 @@ using expr::Fn;
 // Renders an expression DAG as `let` statements; shared nodes are computed once.
 class ExprRenderer {
  public:
-  ExprRenderer(ShaderWriter& w, const Attrs& attrs, std::string type,
+  // `code`: where the `let` statements go (main's body, or a helper function's).
+  ExprRenderer(ShaderWriter& w, std::ostringstream& code, const Attrs& attrs, std::string type,
                std::vector<std::string> operands)
-      : w_(w), attrs_(attrs), type_(std::move(type)), operands_(std::move(operands)) {}
+      : w_(w), code_(code), attrs_(attrs), type_(std::move(type)), operands_(std::move(operands)) {}
 
   std::string render(const expr::Node& node) {
     auto it = names_.find(&node);
     if (it != names_.end()) return it->second;
     const std::string value = compute(node);
     const std::string name = "v" + std::to_string(names_.size());
-    w_.body() << "  let " << name << " = " << value << ";\n";
+    code_ << "  let " << name << " = " << value << ";\n";
     names_[&node] = name;
     return name;
   }
@@ -179,6 +180,7 @@ class ExprRenderer {
   }
 
   ShaderWriter& w_;
+  std::ostringstream& code_;
   const Attrs& attrs_;
   std::string type_;
   std::vector<std::string> operands_;
@@ -253,7 +255,7 @@ void run_expression(const std::string& label, const expr::Node& root, const Attr
              << ";\n";
     loaded.push_back(name + "v");
   }
-  ExprRenderer renderer(w, attrs, type, loaded);
+  ExprRenderer renderer(w, w.body(), attrs, type, loaded);
   const std::string result = renderer.render(root);
   const std::string out_type = compute_type(out.dtype());
   if (out_type != type) w.need("f2i");
@@ -271,6 +273,50 @@ void run_expression(const std::string& label, const expr::Node& root, const Attr
 void run_elementwise(const OpCall& call, const std::vector<Tensor>& inputs, Tensor& out,
                      Recorder& recorder) {
   run_expression(call.name(), call.op->forward.node(), call.attrs, inputs, out, recorder);
+}
+
+void bind_output(ShaderWriter& w, const std::string& name, const Tensor& out, const OpCall& call) {
+  if (call.epilogue == nullptr) {
+    w.output(name, out);
+    return;
+  }
+  WGML_CHECK(out.dtype() == DType::Float32 && out.is_contiguous(), call.name(),
+             ": an epilogue needs a contiguous float32 output");
+  w.output(name + "_product", out);
+  const std::vector<Tensor>& extra = call.epilogue_inputs;
+  const std::vector<Tensor> views = merged_views(extra, out);
+  auto& d = w.decl();
+  d << "// Stores element e of " << name << ": " << call.epilogue->name << " of the value.\n"
+    << "fn " << name << "_store(e: u32, v: f32) {\n";
+  emit_coords(d, "(e - " + u32_literal(out.offset()) + ")", views[0].shape(), "c");
+  const std::vector<std::string> coords = coord_names("c", views[0].rank());
+  std::vector<std::string> loaded = {"v"};
+  for (size_t k = 0; k < extra.size(); ++k) {
+    WGML_CHECK(extra[k].dtype() == DType::Float32, call.epilogue->name, ": input ", k + 1, " is ",
+               extra[k].dtype(), ", not float32");
+    const std::string in = name + "_in" + std::to_string(k);
+    w.input(in, extra[k]);
+    d << "  let " << in << "v = " << in << "_load(" << offset_of(views[k + 1], coords) << ");\n";
+    loaded.push_back(in + "v");
+  }
+  ExprRenderer renderer(w, d, Attrs{}, "f32", loaded);
+  const std::string result = renderer.render(call.epilogue->forward.node());
+  d << "  " << name << "_product_store(e, " << result << ");\n}\n";
+}
+
+void run_split_sum(const OpCall& call, const Tensor& part, int64_t splits, const Tensor* bias,
+                   const std::string& bias_at, Tensor& out, Recorder& recorder) {
+  ShaderWriter s(call.name() + " split-k sum", recorder.adapter());
+  s.input("part", part);
+  if (bias) s.input("b", *bias);
+  bind_output(s, "out", out, call);
+  auto& b = s.body();
+  b << "  var acc = part_load(gid);\n";
+  for (int64_t k = 1; k < splits; ++k)
+    b << "  acc += part_load(gid + " << u32_literal(k * out.numel()) << ");\n";
+  if (bias) b << "  acc += b_load(" << bias_at << ");\n";
+  b << "  out_store(gid, acc);\n";
+  recorder.run(s.finish_elementwise(static_cast<uint64_t>(out.numel())));
 }
 
 void run_copy(const std::string& label, const Tensor& src, Tensor& dst, Recorder& recorder) {

@@ -20,23 +20,39 @@
 #include <functional>
 #include <set>
 
-#include "wgml/core/error.h"
 #include "wgml/backends/webgpu/wgsl/dequant.h"
 #include "wgml/backends/webgpu/wgsl/matmul_tiling.h"
 #include "wgml/backends/webgpu/wgsl/shader_writer.h"
 #include "wgml/backends/webgpu/wgsl/wgsl_kernel.h"
+#include "wgml/core/error.h"
 
 namespace wgml::wgsl {
 
 std::string MatmulTiling::str() const {
   return std::to_string(bm) + "x" + std::to_string(bn) + "x" + std::to_string(bk) + " / " +
-         std::to_string(tm) + "x" + std::to_string(tn) + " / " + std::to_string(threads()) + " inv";
+         std::to_string(tm) + "x" + std::to_string(tn) + " / " + std::to_string(threads()) +
+         " inv" + (splits > 1 ? " / split k " + std::to_string(splits) : "");
 }
 
 namespace {
 
 int64_t ceil_div(int64_t a, int64_t b) {
   return (a + b - 1) / b;
+}
+
+int64_t pow2_ceil(int64_t v) {
+  int64_t p = 1;
+  while (p < v)
+    p *= 2;
+  return p;
+}
+
+// Slices of k for `tiles` workgroups to reach `target`, each slice at least 8 steps of bk.
+int64_t k_splits(int64_t tiles, int64_t k, int64_t bk, int64_t target) {
+  const int64_t steps = ceil_div(k, bk);
+  if (tiles >= target) return 1;
+  const int64_t splits = std::min(ceil_div(target, tiles), steps / 8);
+  return splits <= 1 ? 1 : ceil_div(steps, ceil_div(steps, splits));  // no empty slice
 }
 
 }  // namespace
@@ -68,11 +84,19 @@ MatmulTiling choose_matmul_tiling(int64_t batch, int64_t m, int64_t n, int64_t k
   const int64_t max_threads =
       std::min<int64_t>(std::max<uint32_t>(adapter.max_compute_invocations_per_workgroup, 64),
                         std::max<uint32_t>(adapter.max_compute_workgroup_size[0], 64));
+  // The first (largest) tile that reaches the target, with k split where that gets it there
+  // (big tiles compute best); tiles twice the output's size are skipped.
+  const bool general = m > 8 && n > 8;
   MatmulTiling pick;
-  for (const MatmulTiling& c : candidates) {
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    MatmulTiling c = candidates[i];
     if (c.threads() > max_threads) continue;
+    const bool last = i + 1 == candidates.size();
+    if (general && !last && (c.bm >= 2 * pow2_ceil(m) || c.bn >= 2 * pow2_ceil(n))) continue;
+    const int64_t tiles = batch * ceil_div(m, c.bm) * ceil_div(n, c.bn);
+    if (general) c.splits = k_splits(tiles, k, c.bk, target);
     pick = c;
-    if (batch * ceil_div(m, c.bm) * ceil_div(n, c.bn) >= target) break;
+    if (tiles * c.splits >= target) break;
   }
   WGML_CHECK(pick.bm > 0, "matmul: no tiling fits ", max_threads, " invocations per workgroup");
   // Short k: a shorter step wastes less on zero padding. Then fit workgroup memory.
@@ -81,6 +105,8 @@ MatmulTiling choose_matmul_tiling(int64_t batch, int64_t m, int64_t n, int64_t k
   const int64_t storage = std::max<uint32_t>(adapter.max_compute_workgroup_storage_size, 16384);
   while (pick.bk > 4 && pick.workgroup_bytes() > storage)
     pick.bk /= 2;
+  if (pick.splits > 1)  // the steps may have shortened: keep 8 of them a slice
+    pick.splits = k_splits(1, k, pick.bk, pick.splits);
   return pick;
 }
 
@@ -296,18 +322,25 @@ class MatmulWriter {
     auto& b = w_.body();
     const int64_t tiles_m = ceil_div(p_.m, t_.bm), tiles_n = ceil_div(p_.n, t_.bn);
     const int64_t tiles = tiles_m * tiles_n;
-    const int64_t groups = shape_numel(p_.batch) * tiles;
+    const int64_t products = shape_numel(p_.batch) * tiles;  // workgroups of one k slice
+    const int64_t groups = products * t_.splits;
     b << "  if (wid >= " << u(groups) << ") { return; }\n";
+    std::string wid = "wid";
+    if (t_.splits > 1) {  // slice `split` of k; its partial sums go to its own [batch, m, n]
+      b << "  let split = wid / " << u(products) << ";\n"
+        << "  let wb = wid % " << u(products) << ";\n";
+      wid = "wb";
+    }
     // Workgroups in groups of kGroupRows tile rows, column by column: the ones that run at the
     // same time share rows of A and columns of B in the cache.
     const int64_t g = kGroupRows;
-    b << "  let tile = wid % " << u(tiles) << ";\n"
+    b << "  let tile = " << wid << " % " << u(tiles) << ";\n"
       << "  let first_m = (tile / " << u(g * tiles_n) << ") * " << u(g) << ";\n"
       << "  let group_rows = min(" << u(tiles_m) << " - first_m, " << u(g) << ");\n"
       << "  let in_group = tile % " << u(g * tiles_n) << ";\n"
       << "  let row0 = (first_m + in_group % group_rows) * " << u(t_.bm) << ";\n"
       << "  let col0 = (in_group / group_rows) * " << u(t_.bn) << ";\n";
-    emit_bases(b, p_, "wid / " + u(tiles));
+    emit_bases(b, p_, wid + " / " + u(tiles));
     const int64_t cols = t_.bn / t_.tn;  // invocations along n
     b << "  let tx = lid % " << u(cols) << ";\n"
       << "  let ty = lid / " << u(cols) << ";\n";
@@ -319,17 +352,25 @@ class MatmulWriter {
         b << "  var acc" << r << "_" << h << " = " << vec_ << "();\n";
     }
     const int64_t steps = ceil_div(p_.k, t_.bk);
+    std::string first = "0u", end = u(steps);
+    if (t_.splits > 1) {
+      const int64_t slice = ceil_div(steps, t_.splits);
+      b << "  let kt_first = split * " << u(slice) << ";\n"
+        << "  let kt_end = min(kt_first + " << u(slice) << ", " << u(steps) << ");\n";
+      first = "kt_first";
+      end = "kt_end";
+    }
     if (steps > 0) {
-      b << "  {\n    let k0 = 0u;\n";
+      b << "  {\n    let k0 = " << first << " * " << u(t_.bk) << ";\n";
       emit_fetch(p_.a, t_.bm, p_.m, "    ");
       emit_fetch(p_.b, t_.bn, p_.n, "    ");
       b << "  }\n";
     }
-    b << "  for (var kt = 0u; kt < " << u(steps) << "; kt++) {\n";
+    b << "  for (var kt = " << first << "; kt < " << end << "; kt++) {\n";
     emit_tile_store(p_.a, t_.bm, "a_tile");
     emit_tile_store(p_.b, t_.bn, "b_tile");
     b << "    workgroupBarrier();\n"
-      << "    if (kt + 1u < " << u(steps) << ") {\n"
+      << "    if (kt + 1u < " << end << ") {\n"
       << "      let k0 = (kt + 1u) * " << u(t_.bk) << ";\n";
     emit_fetch(p_.a, t_.bm, p_.m, "      ");
     emit_fetch(p_.b, t_.bn, p_.n, "      ");
@@ -486,7 +527,9 @@ class MatmulWriter {
       for (int64_t h = 0; h < t_.tn / 4; ++h) {
         b << indent << "{\n"
           << indent << "  let col = col0 + " << u(h * 4 * cols_inv) << " + tx * 4u;\n"
-          << indent << "  let at = out_base + row * " << u(p_.n) << " + col;\n";
+          << indent << "  let at = out_base + "
+          << (t_.splits > 1 ? "split * " + u(shape_numel(p_.batch) * p_.m * p_.n) + " + " : "")
+          << "row * " << u(p_.n) << " + col;\n";
         for (int c = 0; c < 4; ++c) {
           const std::string store = "out_store(at + " + u(c) + ", acc" + std::to_string(r) + "_" +
                                     std::to_string(h) + "." + kLanes[c] + ");";
@@ -695,15 +738,25 @@ void run_matmul(const OpCall& call, const Tensor& a, const Tensor& b, bool dequa
   choose_fetch(p.a);
   if (!dequant_b) choose_fetch(p.b);
   const std::string type = compute_type(out.dtype());
-  ShaderWriter w(call.name(), recorder.adapter());
-  w.input("a", p.a.t);
-  bind_b(w, type);
-  w.output("out", out);
-  Launch launch;
   // Split k inside the workgroup when one side has at most 4 rows and k is long enough to
   // share; tiny products loop over k per output element; everything else takes the tiles.
   const bool skinny_m = p.m <= 4 && p.k >= kSkinnyMinK;
   const bool skinny_n = p.n <= 4 && p.k >= kSkinnyMinK;
+  const bool direct = shape_numel(p.batch) * p.m * p.n * p.k <= kDirectMacs;
+  MatmulTiling tiling;
+  if (!skinny_m && !skinny_n && !direct)
+    tiling = choose_matmul_tiling(shape_numel(p.batch), p.m, p.n, p.k, recorder.adapter());
+  // Split along k, the tiles write partial sums, slice after slice, and a second launch adds.
+  const Tensor part =
+      tiling.splits > 1 ? recorder.scratch({tiling.splits * out.numel()}, out.dtype()) : Tensor();
+  ShaderWriter w(call.name(), recorder.adapter());
+  w.input("a", p.a.t);
+  bind_b(w, type);
+  if (part.defined())
+    w.output("out", part);
+  else
+    bind_output(w, "out", out, call);
+  Launch launch;
   if (skinny_m || skinny_n) {
     const bool transposed = !skinny_m;
     Operand& x = transposed ? p.b : p.a;
@@ -714,16 +767,14 @@ void run_matmul(const OpCall& call, const Tensor& a, const Tensor& b, bool dequa
     SkinnyWriter skinny(w, p, transposed, type);
     skinny.emit();
     launch = w.finish(static_cast<uint64_t>(skinny.workgroups()), SkinnyWriter::kThreads);
-  } else if (shape_numel(p.batch) * p.m * p.n * p.k <= kDirectMacs) {
+  } else if (direct) {
     p.a.fetch = p.b.fetch = Fetch::Scalar;
     emit_direct(w, p, type);
     launch = w.finish_elementwise(static_cast<uint64_t>(out.numel()));
   } else {
-    const MatmulTiling tiling =
-        choose_matmul_tiling(shape_numel(p.batch), p.m, p.n, p.k, recorder.adapter());
     MatmulWriter(w, p, tiling, type).emit();
     const uint64_t groups = static_cast<uint64_t>(shape_numel(p.batch) * ceil_div(p.m, tiling.bm) *
-                                                  ceil_div(p.n, tiling.bn));
+                                                  ceil_div(p.n, tiling.bn) * tiling.splits);
     launch = w.finish(groups, static_cast<uint32_t>(tiling.threads()));
   }
   // The vec4 views bind the operands' buffers once more, after the ShaderWriter's bindings.
@@ -733,6 +784,7 @@ void run_matmul(const OpCall& call, const Tensor& a, const Tensor& b, bool dequa
     launch.program.read_only.push_back(true);
   }
   recorder.run(launch);
+  if (part.defined()) run_split_sum(call, part, tiling.splits, nullptr, "", out, recorder);
 }
 
 void matmul_kernel(const OpCall& call, const std::vector<Tensor>& inputs,
@@ -762,8 +814,8 @@ void matmul_dequant_kernel(const OpCall& call, const std::vector<Tensor>& inputs
 }  // namespace
 
 extern const std::vector<Kernel> kLinalgKernels = {
-    {"matmul", matmul_kernel},
-    {"matmul_dequant", matmul_dequant_kernel},
+    {"matmul", matmul_kernel, true},
+    {"matmul_dequant", matmul_dequant_kernel, true},
 };
 
 }  // namespace wgml::wgsl

@@ -13,11 +13,14 @@ namespace wgml::wgsl {
 // whole vec4s of the tiles). Invocations per workgroup: (bm / tm) * (bn / tn).
 struct MatmulTiling {
   int64_t bm = 0, bn = 0, bk = 0, tm = 0, tn = 0;
+  // k split into this many slices, each computed by workgroups of its own into partial sums that
+  // a second launch adds up: products whose tiles alone leave the device idle (M = 197 in a ViT).
+  int64_t splits = 1;
 
   int64_t threads() const { return (bm / tm) * (bn / tn); }
   // Bytes of workgroup memory: the A and B tiles, f32 or i32.
   int64_t workgroup_bytes() const { return bk * (bm + bn) * 4; }
-  std::string str() const;  // "128x128x8 / 8x8 / 256 inv"
+  std::string str() const;  // "128x128x8 / 8x8 / 256 inv", then " / split k 4" when split
 };
 
 // The tiling for `batch` products of [m, k] @ [k, n] on `adapter`: large tiles while the grid

@@ -3,10 +3,10 @@
 // intermediate tensors. Same arithmetic as the composite, so the results agree with it.
 #include <cmath>
 
-#include "wgml/core/error.h"
-#include "wgml/core/shape.h"
 #include "wgml/backends/webgpu/wgsl/shader_writer.h"
 #include "wgml/backends/webgpu/wgsl/wgsl_kernel.h"
+#include "wgml/core/error.h"
+#include "wgml/core/shape.h"
 
 namespace wgml::wgsl {
 
@@ -80,9 +80,76 @@ void softmax_kernel(const OpCall& call, const std::vector<Tensor>& inputs,
   recorder.run(w.finish(static_cast<uint64_t>(rows), wg));
 }
 
+// layer_norm in one dispatch: a workgroup per row of the normalized block (axes axis..end),
+// two passes over it for the mean and the variance of the deviations (as the composite computes
+// them), then (x - mean) / sqrt(var + epsilon) * scale + bias. Scale and bias are read through
+// views broadcast to the normalized shape.
+void layer_norm_kernel(const OpCall& call, const std::vector<Tensor>& inputs,
+                       std::vector<Tensor>& outputs, Recorder& recorder) {
+  Tensor& out = outputs[0];
+  if (out.numel() == 0) return;
+  Tensor x = inputs[0];
+  const auto axis =
+      static_cast<size_t>(normalize_axis(call.attrs.i("axis"), x.rank(), call.name()));
+  const Shape normalized(x.shape().begin() + static_cast<std::ptrdiff_t>(axis), x.shape().end());
+  const int64_t length = shape_numel(normalized), rows = x.numel() / length;
+  if (!x.is_contiguous()) {  // the rows are read as one run of `length` elements each
+    Tensor packed = recorder.scratch(x.shape(), x.dtype());
+    run_copy(call.name(), x, packed, recorder);
+    x = packed;
+  }
+  const uint32_t wg = length >= 2048 ? 256 : 64;
+  ShaderWriter w(call.name(), recorder.adapter());
+  w.input("x", x);
+  std::vector<std::string> affine;  // the loads of scale and bias at element i of the row
+  for (size_t k = 1; k < inputs.size() && k <= 2; ++k) {
+    if (!inputs[k].defined()) continue;
+    const std::string name = k == 1 ? "scale" : "bias";
+    w.input(name, inputs[k]);
+    const Tensor& p = inputs[k];
+    Strides strides(normalized.size(), 0);  // broadcast to the normalized shape
+    const size_t lead = normalized.size() - p.rank();
+    for (size_t d = 0; d < p.rank(); ++d)
+      if (p.shape()[d] != 1) strides[lead + d] = p.strides()[d];
+    const Tensor view = p.with_view(normalized, strides, p.offset());
+    std::ostringstream coords;
+    emit_coords(coords, "i", normalized, name + "_c");
+    affine.push_back(coords.str() + "    let " + name + "_v = " + name + "_load(" +
+                     offset_of(view, coord_names(name + "_c", normalized.size())) + ");\n");
+  }
+  bind_output(w, "out", out, call);
+  w.decl() << "var<workgroup> part: array<f32, " << wg << ">;\n";
+  auto& b = w.body();
+  const std::string each =
+      "  for (var i = lid; i < " + u32_literal(length) + "; i += " + std::to_string(wg) + "u) {\n";
+  const std::string base = "wid * " + u32_literal(length);
+  b << "  if (wid >= " << u32_literal(rows) << ") { return; }\n"
+    << "  let xb = " << u32_literal(x.offset()) << " + " << base << ";\n"
+    << "  var s = 0.0;\n"
+    << each << "    s += x_load(xb + i);\n  }\n"
+    << "  part[lid] = s;\n";
+  emit_tree(b, wg, "a + b");
+  b << "  let mean = part[0] / " << literal(static_cast<double>(length), "f32") << ";\n"
+    << "  workgroupBarrier();\n"
+    << "  var q = 0.0;\n"
+    << each << "    let d = x_load(xb + i) - mean;\n    q += d * d;\n  }\n"
+    << "  part[lid] = q;\n";
+  emit_tree(b, wg, "a + b");
+  b << "  let inv_std = 1.0 / sqrt(part[0] / " << literal(static_cast<double>(length), "f32")
+    << " + " << literal(call.attrs.f("epsilon"), "f32") << ");\n"
+    << each;
+  for (const std::string& load : affine)
+    b << load;
+  b << "    var y = (x_load(xb + i) - mean) * inv_std * scale_v;\n";
+  if (affine.size() > 1) b << "    y += bias_v;\n";
+  b << "    out_store(" << base << " + i, y);\n  }\n";
+  recorder.run(w.finish(static_cast<uint64_t>(rows), wg));
+}
+
 }  // namespace
 
 extern const std::vector<Kernel> kNormKernels = {{"softmax", softmax_kernel},
-                                                 {"log_softmax", softmax_kernel}};
+                                                 {"log_softmax", softmax_kernel},
+                                                 {"layer_norm", layer_norm_kernel, true}};
 
 }  // namespace wgml::wgsl

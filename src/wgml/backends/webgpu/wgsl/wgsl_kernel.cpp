@@ -18,15 +18,15 @@ extern const std::vector<Kernel> kSampleKernels;
 extern const std::vector<Kernel> kDetectionKernels;
 extern const std::vector<Kernel> kAttentionKernels;
 
-KernelFn find_kernel(const std::string& op) {
-  static const std::map<std::string, KernelFn> kernels = [] {
-    std::map<std::string, KernelFn> m;
+const Kernel* find_kernel(const std::string& op) {
+  static const std::map<std::string, const Kernel*> kernels = [] {
+    std::map<std::string, const Kernel*> m;
     for (const auto* list :
          {&kCopyKernels, &kMovementKernels, &kIndexKernels, &kLinalgKernels, &kConvKernels,
           &kPoolKernels, &kScanKernels, &kResizeKernels, &kNormKernels, &kSampleKernels,
           &kDetectionKernels, &kAttentionKernels}) {
       for (const Kernel& k : *list)
-        m[k.op] = k.fn;
+        m[k.op] = &k;
     }
     return m;
   }();

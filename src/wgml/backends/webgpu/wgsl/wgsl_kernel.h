@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "wgml/core/tensor.h"
 #include "wgml/backends/webgpu/gpu_api.h"
+#include "wgml/core/tensor.h"
 #include "wgml/ops/op_def.h"
 
 namespace wgml::wgsl {
@@ -37,15 +37,28 @@ using KernelFn = void (*)(const OpCall& call, const std::vector<Tensor>& inputs,
 struct Kernel {
   const char* op;
   KernelFn fn;
+  // Its shaders store each output element once, final, through bind_output's NAME_store: an
+  // OpCall's epilogue can be applied there.
+  bool epilogue = false;
 };
 
 // Each backends/webgpu/wgsl/<family>.cpp lists its kernels (see wgsl_kernel.cpp for the families).
-KernelFn find_kernel(const std::string& op);
+const Kernel* find_kernel(const std::string& op);
 
 // Generic kernels of the table's elementwise and reduce kinds.
 void run_elementwise(const OpCall& call, const std::vector<Tensor>& inputs, Tensor& out,
                      Recorder& recorder);
 void run_reduce(const OpCall& call, const Tensor& input, Tensor& out, Recorder& recorder);
+// Binds `out` as the shader's output NAME: with `fn NAME_store(e, v)` as ShaderWriter::output
+// declares it, or, when the call carries an epilogue, one that applies it to v first (its other
+// inputs bound here too). Kernels whose stores are final and once per element use this.
+class ShaderWriter;
+void bind_output(ShaderWriter& w, const std::string& name, const Tensor& out, const OpCall& call);
+// out = the sum of the `splits` partial results one after another in `part` (each out.numel()
+// long), plus element `bias_at` (a WGSL index expression of gid) of `bias` when given, finished
+// with the call's epilogue: the second launch of a product split along k.
+void run_split_sum(const OpCall& call, const Tensor& part, int64_t splits, const Tensor* bias,
+                   const std::string& bias_at, Tensor& out, Recorder& recorder);
 // Copies any view of `src` into `dst` (same shape), converting the dtype as `cast` does.
 void run_copy(const std::string& label, const Tensor& src, Tensor& dst, Recorder& recorder);
 
