@@ -180,13 +180,13 @@ TEST(CompilerEpilogue, WebGpuMatchesTheUnfusedCpu) {
   }
 }
 
-// Attention's scaling as exporters write it: q * s @ (k * s)^T, the second through a transpose.
+// Attention's scaling as exporters write it: q / d @ (s * k)^T, the second through a transpose.
 void build_scaled(Graph& g) {
   GraphBuilder b(g);
   const ValueId q = b.input("q", DType::Float32, true, {{-1, "n"}, {8, ""}});
   const ValueId k = b.input("k", DType::Float32, true, {{5, ""}, {8, ""}});
   const ValueId s = b.constant(Tensor::scalar(0.35, DType::Float32));
-  const ValueId qs = b.add("mul", {q, s}).at(0);
+  const ValueId qs = b.add("div", {q, b.constant(Tensor::scalar(2.8, DType::Float32))}).at(0);
   const ValueId kt = b.add("transpose", {b.add("mul", {s, k}).at(0)}).at(0);
   b.set_outputs({b.add("matmul", {qs, kt}).at(0)}, {"scores"});
 }
@@ -195,7 +195,7 @@ TEST(CompilerEpilogue, ScalesMovePastTheMatmulIntoItsEpilogue) {
   Graph g;
   build_scaled(g);
   const Graph moved = compiler::move_scales_past_matmuls(g);
-  ASSERT_EQ(moved.nodes.size(), 4u);  // transpose, matmul, then the two muls
+  ASSERT_EQ(moved.nodes.size(), 4u);  // transpose, matmul, then the mul and the div
   EXPECT_EQ(moved.nodes[1].op, "matmul");
   EXPECT_EQ(moved.nodes[1].inputs[0], g.inputs[0].value);  // q itself
   const Graph f = compiler::fuse_epilogues(compiler::fuse_elementwise(moved),

@@ -54,11 +54,13 @@ Graph move_scales_past_matmuls(const Graph& g) {
           v = producer.inputs[0];
           continue;
         }
-        if (producer.op != "mul" || producer.inputs.size() != 2 || dropped[static_cast<size_t>(p)])
+        const bool divides = producer.op == "div";  // x / c: the product is divided instead
+        if ((producer.op != "mul" && !divides) || producer.inputs.size() != 2 ||
+            dropped[static_cast<size_t>(p)])
           break;
-        const int s = scalar_constant(out, producer.inputs[1])   ? 1
-                      : scalar_constant(out, producer.inputs[0]) ? 0
-                                                                 : -1;
+        const int s = scalar_constant(out, producer.inputs[1])               ? 1
+                      : !divides && scalar_constant(out, producer.inputs[0]) ? 0
+                                                                             : -1;
         const ValueId other = s < 0 ? graph::kNoValue : producer.inputs[static_cast<size_t>(1 - s)];
         if (other == graph::kNoValue || out.value(other).dtype != DType::Float32 ||
             graph::sym_shape_str(out.value(other).shape) !=
@@ -76,7 +78,7 @@ Graph move_scales_past_matmuls(const Graph& g) {
         out.values.push_back(unscaled);
         const auto fresh = static_cast<ValueId>(out.values.size() - 1);
         Node scale;
-        scale.op = "mul";
+        scale.op = producer.op;
         scale.inputs = {fresh, producer.inputs[static_cast<size_t>(s)]};
         scale.outputs = {current};
         scale.source = producer.source + " (moved past " + matmul.source + ")";
