@@ -5,13 +5,8 @@
 # kernel launch of each exported file alone, with each binary of $BINS (default wgml; another
 # build-device/bin name beside it compares kernels). The profiles land in $OUT/profiles.txt.
 set -uo pipefail
-for f in build-device/debs/*.deb .gl/*.deb; do [ -f "$f" ] && dpkg -x "$f" / >/dev/null; done
-ldconfig
-export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
-export WGML_DAWN_LIBRARY=$PWD/node_modules/bun-webgpu-linux-x64/libwebgpu_wrapper.so
-B=$PWD/build-device/bin
+. bench/device_env.sh
 OUT=${OUT:-/tmp}
-$B/wgml devices 2>&1 | tail -2
 echo "== models (replayed)"
 OUT=$OUT timeout 330 python3 .devbench/h100_models.py $B/wgml \
   "${MODELS:-mobilenet_v2,efficientnet_b0,resnet50,resnet18,vit_b_16,encoder}" 2>&1 | tail -16

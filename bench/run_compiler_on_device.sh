@@ -8,12 +8,7 @@
 #   2. `wgml bench ops` (float, int8 and 4-bit weights),
 #   3. the yardstick h100_models.py (wgml replays by default), then the same files --eager.
 set -uo pipefail
-for f in build-device/debs/*.deb .gl/*.deb; do [ -f "$f" ] && dpkg -x "$f" / >/dev/null; done
-ldconfig
-export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
-export WGML_DAWN_LIBRARY=$PWD/node_modules/bun-webgpu-linux-x64/libwebgpu_wrapper.so
-B=$PWD/build-device/bin
-$B/wgml devices 2>&1 | tail -2
+. bench/device_env.sh
 echo "== op goldens"  # per op: a filtered manifest lacks the other ops' cases
 for op in matmul matmul_dequant conv conv_dequant; do
   $B/wgml_op_tests test -o $op --device webgpu --goldens build-device/goldens 2>&1 | tail -1

@@ -15,9 +15,9 @@
 #include <cmath>
 #include <string>
 
-#include "wgml/core/error.h"
 #include "wgml/backends/webgpu/wgsl/shader_writer.h"
 #include "wgml/backends/webgpu/wgsl/wgsl_kernel.h"
+#include "wgml/core/error.h"
 #include "wgml/ops/attention_params.h"
 
 namespace wgml::wgsl {

@@ -6,7 +6,6 @@
 // for everything else. conv_transpose gathers: each output sums the input/weight pairs that
 // reach it.
 #include <algorithm>
-#include <cstdlib>
 #include <string>
 
 #include "wgml/backends/webgpu/wgsl/dequant.h"
@@ -295,12 +294,7 @@ struct GemmTiles {
 // Workgroups that keep a GPU busy: an H100 has 132 SMs, each running several workgroups at once.
 // llvmpipe runs workgroups on a few CPU threads and prefers fewer, larger ones.
 int64_t busy_workgroups(const gpu::AdapterInfo& adapter) {
-  static const int64_t forced = [] {  // WGML_CONV_WORKGROUPS: a tuning knob, read once
-    const char* v = std::getenv("WGML_CONV_WORKGROUPS");
-    return v ? std::atoll(v) : 0;
-  }();
-  if (forced > 0) return forced;
-  return adapter.software ? 4 : 256;
+  return tuned_workgroups("WGML_CONV_WORKGROUPS", adapter.software ? 4 : 256);
 }
 
 // The largest tiles that still give `target` workgroups, else the smallest (split-K then makes up

@@ -7,9 +7,9 @@
 // element, scatter_nd skips such an update. int64 indices beyond 32 bits count as out of range.
 #include <algorithm>
 
-#include "wgml/core/error.h"
 #include "wgml/backends/webgpu/wgsl/shader_writer.h"
 #include "wgml/backends/webgpu/wgsl/wgsl_kernel.h"
+#include "wgml/core/error.h"
 
 namespace wgml::wgsl {
 

@@ -61,7 +61,7 @@ MatmulTiling choose_matmul_tiling(int64_t batch, int64_t m, int64_t n, int64_t k
                                   const gpu::AdapterInfo& adapter) {
   // Enough workgroups to keep every core busy: a discrete GPU has ~100+ of them, llvmpipe runs
   // workgroups on a few CPU threads and prefers fewer, larger ones.
-  const int64_t target = adapter.software ? 4 : 128;
+  const int64_t target = tuned_workgroups("WGML_MATMUL_WORKGROUPS", adapter.software ? 4 : 128);
   std::vector<MatmulTiling> candidates;
   if (m <= 8 && n > 8) {
     // A few rows with a short k (long ones take the split-k shader): a strip of columns per

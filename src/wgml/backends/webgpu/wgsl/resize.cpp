@@ -10,9 +10,9 @@
 #include <numeric>
 #include <string>
 
-#include "wgml/core/error.h"
 #include "wgml/backends/webgpu/wgsl/shader_writer.h"
 #include "wgml/backends/webgpu/wgsl/wgsl_kernel.h"
+#include "wgml/core/error.h"
 #include "wgml/ops/resize_taps.h"
 
 namespace wgml::wgsl {

@@ -4,9 +4,9 @@
 #include <algorithm>
 #include <string>
 
-#include "wgml/core/error.h"
 #include "wgml/backends/webgpu/wgsl/shader_writer.h"
 #include "wgml/backends/webgpu/wgsl/wgsl_kernel.h"
+#include "wgml/core/error.h"
 
 namespace wgml::wgsl {
 

@@ -1,6 +1,8 @@
 #include "wgml/backends/webgpu/wgsl/wgsl_kernel.h"
 
+#include <cstdlib>
 #include <map>
+#include <mutex>
 
 namespace wgml::wgsl {
 
@@ -32,6 +34,18 @@ const Kernel* find_kernel(const std::string& op) {
   }();
   auto it = kernels.find(op);
   return it == kernels.end() ? nullptr : it->second;
+}
+
+int64_t tuned_workgroups(const char* knob, int64_t fallback) {
+  static std::mutex mutex;
+  static std::map<std::string, int64_t> read;
+  const std::lock_guard<std::mutex> lock(mutex);
+  auto it = read.find(knob);
+  if (it == read.end()) {
+    const char* v = std::getenv(knob);
+    it = read.emplace(knob, v ? std::atoll(v) : 0).first;
+  }
+  return it->second > 0 ? it->second : fallback;
 }
 
 }  // namespace wgml::wgsl

@@ -49,6 +49,10 @@ const Kernel* find_kernel(const std::string& op);
 void run_elementwise(const OpCall& call, const std::vector<Tensor>& inputs, Tensor& out,
                      Recorder& recorder);
 void run_reduce(const OpCall& call, const Tensor& input, Tensor& out, Recorder& recorder);
+// The workgroup count a tiled kernel aims for (split-K fills up to it): `fallback`, unless the
+// environment variable `knob` (read once per name) sets another, for tuning runs on a device.
+int64_t tuned_workgroups(const char* knob, int64_t fallback);
+
 // Binds `out` as the shader's output NAME: with `fn NAME_store(e, v)` as ShaderWriter::output
 // declares it, or, when the call carries an epilogue, one that applies it to v first (its other
 // inputs bound here too). Kernels whose stores are final and once per element use this.
