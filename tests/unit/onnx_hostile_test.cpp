@@ -284,6 +284,19 @@ TEST(OnnxHostile, ExtremeSliceStepsAndCastsAreDefined) {
   EXPECT_EQ(run(cast, {})[0].to_vector<int64_t>(), (std::vector<int64_t>{0, 0, 0, 0, 3}));
 }
 
+TEST(OnnxHostile, NonIntegerSliceBoundsAreErrors) {
+  // Slice's bounds must be integers; a float NaN or 1e30 one has no int64 value (converting it
+  // was undefined behaviour, found by the import fuzzer).
+  for (const float bad : {NAN, 1e30f}) {
+    ModelProto m = one_node("Slice", {"x", "s", "e", "a", "st"}, {},
+                            {int64_init("s", {0}, {1}), int64_init("e", {2}, {1}),
+                             int64_init("a", {1}, {1}), float_init("st", {bad}, {1})},
+                            {2, 3});
+    expect_error([&] { run(m, {arange_input({2, 3})}); },
+                 {"Slice node", "attribute 'steps'", "not an integer in range"});
+  }
+}
+
 TEST(OnnxHostile, RunTimeInputsAreChecked) {
   ModelProto m = one_node("Relu", {"x"}, {}, {}, {2, 3});
   const ImportedModel imported = import_model(m, ".", "m.onnx");

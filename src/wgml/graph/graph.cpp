@@ -1,6 +1,7 @@
 #include "wgml/graph/graph.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "wgml/core/error.h"
 #include "wgml/ops/op_table.h"
@@ -59,6 +60,23 @@ Tensor evaluate_shape_op(const Shape& shape, const Attrs& attrs) {
   return Tensor::from_vector(dims, {static_cast<int64_t>(dims.size())}, DType::Int64);
 }
 
+namespace {
+
+// The values of an integer attribute's tensor; a float tensor's must be finite and within int64
+// (NaN or 1e300 has no integer value, and converting it would be undefined behaviour).
+Ints integers_of(const Tensor& tensor, const std::string& what) {
+  if (is_integral(tensor.dtype())) return tensor.to_vector<int64_t>();
+  Ints out;
+  for (double v : tensor.to_vector<double>()) {
+    WGML_CHECK(std::isfinite(v) && v >= -9.2233720368547758e18 && v < 9.2233720368547758e18, what,
+               " holds ", v, ", which is not an integer in range");
+    out.push_back(static_cast<int64_t>(v));
+  }
+  return out;
+}
+
+}  // namespace
+
 void bind_attr_inputs(const std::string& op, Attrs& attrs,
                       const std::map<std::string, Tensor>& values, const std::string& source) {
   const OpDef& def = op_table().get(op);
@@ -75,7 +93,7 @@ void bind_attr_inputs(const std::string& op, Attrs& attrs,
         WGML_CHECK(tensor.numel() == 1, source, ": attribute '", name,
                    "' needs one integer, the tensor holds ", tensor.numel(), " (shape ",
                    tensor.shape(), ")");
-        attrs.set(name, tensor.to_vector<int64_t>()[0]);
+        attrs.set(name, integers_of(tensor, source + ": attribute '" + name + "'")[0]);
         break;
       case AttrType::Float:
         WGML_CHECK(tensor.numel() == 1, source, ": attribute '", name,
@@ -86,7 +104,7 @@ void bind_attr_inputs(const std::string& op, Attrs& attrs,
       case AttrType::IntList:
         WGML_CHECK(tensor.rank() <= 1, source, ": attribute '", name,
                    "' needs a 1-d tensor, got shape ", tensor.shape());
-        attrs.set(name, tensor.to_vector<int64_t>());
+        attrs.set(name, integers_of(tensor, source + ": attribute '" + name + "'"));
         break;
       case AttrType::FloatList:
         WGML_CHECK(tensor.rank() <= 1, source, ": attribute '", name,
