@@ -28,23 +28,14 @@ double attr_value(const Node& node, const OpDef& op, const std::string& name) {
   return node.attrs.f(name);  // raises naming the attribute
 }
 
-// `e` (an op's forward rule) with Input(i) replaced by args[i] and Param by its value.
-expr::Expr rebuild(const expr::Expr& e, const Node& node, const OpDef& op,
-                   const std::vector<expr::Expr>& args) {
+// `e` (an op's forward rule) with each Param made the node's value (or the op's default).
+expr::Expr with_params(const expr::Expr& e, const Node& node, const OpDef& op) {
   const expr::Node& x = e.node();
-  switch (x.fn) {
-    case expr::Fn::Input:
-      return args.at(static_cast<size_t>(x.index));
-    case expr::Fn::Param:
-      return expr::Expr(attr_value(node, op, x.param));
-    case expr::Fn::Const:
-      return e;
-    default:
-      break;
-  }
+  if (x.fn == expr::Fn::Param) return expr::Expr(attr_value(node, op, x.param));
+  if (x.args.empty()) return e;
   std::vector<expr::Expr> children;
   for (const auto& a : x.args)
-    children.push_back(rebuild(expr::Expr(a), node, op, args));
+    children.push_back(with_params(expr::Expr(a), node, op));
   return expr::apply(x.fn, children);
 }
 
@@ -52,17 +43,8 @@ constexpr size_t kMaxLeaves = 7;
 
 class Fuser {
  public:
-  explicit Fuser(const Graph& g) : g_(g), readers_(g.values.size(), 0) {
-    for (const Node& node : g.nodes) {
-      for (ValueId v : node.inputs) {
-        if (v != graph::kNoValue) ++readers_[static_cast<size_t>(v)];
-      }
-      for (const auto& [name, v] : node.attr_inputs)
-        ++readers_[static_cast<size_t>(v)];
-    }
-    for (ValueId v : g.outputs)
-      readers_[static_cast<size_t>(v)] += 2;  // never absorbed
-  }
+  // A returned value counts as a reader, so it is never absorbed.
+  explicit Fuser(const Graph& g) : g_(g), readers_(graph::reader_counts(g)) {}
 
   // A float32 elementwise op computed on the device, all of whose inputs are float32.
   bool fusible(const Node& node) const {
@@ -113,7 +95,7 @@ class Fuser {
     for (size_t i = 0; i < inputs.size(); ++i)
       args.push_back(expand(inputs[i], shape, uses(op.forward, static_cast<int>(i)) == 1));
     names_ += (names_.empty() ? "" : "+") + node.op;
-    return rebuild(op.forward, node, op, args);
+    return expr::substitute(with_params(op.forward, node, op), args);
   }
 
   Graph run() {
@@ -192,10 +174,7 @@ class Fuser {
 expr::Expr elementwise_expression(const Node& node) {
   if (node.fused) return node.fused->forward;
   const OpDef& op = op_table().get(node.op);
-  std::vector<expr::Expr> args;
-  for (size_t i = 0; i < node.inputs.size(); ++i)
-    args.push_back(expr::input(static_cast<int>(i)));
-  return rebuild(op.forward, node, op, args);
+  return with_params(op.forward, node, op);
 }
 
 Graph fuse_elementwise(const Graph& graph) {

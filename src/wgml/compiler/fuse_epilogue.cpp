@@ -14,17 +14,6 @@ using graph::Graph;
 using graph::Node;
 using graph::ValueId;
 
-// `e` with input i replaced by args[i].
-expr::Expr substitute(const expr::Expr& e, const std::vector<expr::Expr>& args) {
-  const expr::Node& x = e.node();
-  if (x.fn == expr::Fn::Input) return args.at(static_cast<size_t>(x.index));
-  if (x.args.empty()) return e;
-  std::vector<expr::Expr> children;
-  for (const auto& a : x.args)
-    children.push_back(substitute(expr::Expr(a), args));
-  return expr::apply(x.fn, children);
-}
-
 bool float_device_value(const Graph& g, ValueId v) {
   const graph::Value& value = g.value(v);
   return value.dtype == DType::Float32 && value.placement == graph::Placement::Device &&
@@ -105,7 +94,7 @@ Graph fuse_epilogues(const Graph& g, const std::function<bool(const std::string&
                 (reader.fused ? reader.fused->name.substr(6) : reader.op);  // "fused " dropped
     def->kind = OpKind::Elementwise;
     def->family = "fused";
-    def->forward = substitute(elementwise_expression(reader), args);
+    def->forward = expr::substitute(elementwise_expression(reader), args);
     for (size_t i = 0; i <= extra.size(); ++i)
       def->inputs.push_back({"x" + std::to_string(i), dtypes::kFloat, -1, false, false});
     Node fused = anchor;

@@ -25,21 +25,18 @@ class Emitter {
     return static_cast<ValueId>(g_.values.size() - 1);
   }
   ValueId scalar(double x) {
-    graph::Value v;
-    v.name = "lowered_" + std::to_string(g_.values.size());
+    const ValueId id = value({}, true);
+    graph::Value& v = g_.values[static_cast<size_t>(id)];
     v.placement = graph::Placement::Constant;
     v.constant = Tensor::scalar(x, DType::Float32);
-    v.shape_known = true;
-    g_.values.push_back(v);
-    return static_cast<ValueId>(g_.values.size() - 1);
+    return id;
   }
   // Node `op` of `inputs` writing `out`.
-  void node(const std::string& op, std::vector<ValueId> inputs, ValueId out, Attrs attrs = {}) {
+  void node(const std::string& op, std::vector<ValueId> inputs, ValueId out) {
     Node n;
     n.op = op;
     n.inputs = std::move(inputs);
     n.outputs = {out};
-    n.attrs = std::move(attrs);
     n.source = from_.source;
     nodes.push_back(std::move(n));
   }

@@ -21,15 +21,8 @@ bool scalar_constant(const Graph& g, ValueId v) {
 }  // namespace
 
 Graph move_scales_past_matmuls(const Graph& g) {
-  std::vector<int> readers(g.values.size(), 0);
-  for (const Node& node : g.nodes) {
-    for (ValueId v : node.inputs)
-      if (v != graph::kNoValue) ++readers[static_cast<size_t>(v)];
-    for (const auto& [name, v] : node.attr_inputs)
-      ++readers[static_cast<size_t>(v)];
-  }
-  for (ValueId v : g.outputs)
-    readers[static_cast<size_t>(v)] += 2;  // a returned value keeps its scaling
+  // A returned value counts as a reader: it keeps its scaling.
+  const std::vector<int> readers = graph::reader_counts(g);
 
   Graph out = g;
   std::vector<bool> dropped(g.nodes.size(), false);

@@ -126,6 +126,19 @@ void rethrow_at(const Node& node, const std::exception& error) {
   throw Error(message);
 }
 
+std::vector<int> reader_counts(const Graph& graph) {
+  std::vector<int> readers(graph.values.size(), 0);
+  for (const Node& node : graph.nodes) {
+    for (ValueId v : node.inputs)
+      if (v != kNoValue) ++readers[static_cast<size_t>(v)];
+    for (const auto& [name, v] : node.attr_inputs)
+      ++readers[static_cast<size_t>(v)];
+  }
+  for (ValueId v : graph.outputs)
+    ++readers[static_cast<size_t>(v)];
+  return readers;
+}
+
 void set_producers(Graph& graph) {
   for (Value& v : graph.values)
     v.producer = -1;

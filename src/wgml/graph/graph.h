@@ -132,6 +132,10 @@ std::vector<ValueId> device_constants(const Graph& graph);
 // redundant, say); nodes have no side effects. Producers are renumbered.
 void remove_dead_nodes(Graph& graph);
 
+// Per value: how many input slots (attribute inputs included) read it, plus one for each time the
+// graph returns it, so a value read once and by nothing else has exactly 1.
+std::vector<int> reader_counts(const Graph& graph);
+
 // Sets every value's producer from the node list (after a pass reordered or replaced nodes):
 // the index of the node writing it, -1 for inputs, constants and values nothing writes now.
 void set_producers(Graph& graph);

@@ -171,4 +171,14 @@ Expr apply(Fn fn, std::vector<Expr> args) {
   return Expr(std::move(node));
 }
 
+Expr substitute(const Expr& e, const std::vector<Expr>& args) {
+  const Node& x = e.node();
+  if (x.fn == Fn::Input) return args.at(static_cast<size_t>(x.index));
+  if (x.args.empty()) return e;
+  std::vector<Expr> children;
+  for (const auto& a : x.args)
+    children.push_back(substitute(Expr(a), args));
+  return apply(x.fn, children);
+}
+
 }  // namespace wgml::expr

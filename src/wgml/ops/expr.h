@@ -99,6 +99,8 @@ Expr output();
 Expr grad();
 Expr param(const std::string& name);
 Expr apply(Fn fn, std::vector<Expr> args);
+// `e` with every input(i) replaced by args[i] (an expression substituted into another).
+Expr substitute(const Expr& e, const std::vector<Expr>& args);
 
 #define WGML_EXPR_UNARY(name, fn)   \
   inline Expr name(const Expr& a) { \

@@ -74,13 +74,6 @@ std::string scaled(const std::string& expr, int64_t stride) {
   return "(" + expr + ") * " + u32_literal(stride);
 }
 
-int64_t pow2_ceil(int64_t v) {
-  int64_t p = 1;
-  while (p < v)
-    p *= 2;
-  return p;
-}
-
 int64_t ceil_div(int64_t a, int64_t b) {
   return (a + b - 1) / b;
 }
@@ -317,16 +310,6 @@ GemmTiles pick_tiles(int64_t pixels, int64_t channels, int64_t groups, int64_t t
   return candidates.back();
 }
 
-// K split into slices computed by workgroups of their own (partial sums added up by a second
-// launch) when the tiles alone leave the GPU idle: a 512-channel 7x7 conv at batch 1 has 16
-// tiles and a K of 4608. Each slice keeps at least 8 steps of K.
-int64_t pick_k_splits(int64_t workgroups, int64_t k_steps, int64_t target) {
-  if (workgroups >= target) return 1;
-  const int64_t splits = std::min(ceil_div(target, workgroups), k_steps / 8);
-  if (splits <= 1) return 1;
-  return ceil_div(k_steps, ceil_div(k_steps, splits));  // no empty slice
-}
-
 void conv_gemm(const OpCall& call, const Geometry& g, const Tensor& x, const Tensor& w,
                const Tensor* bias, Tensor& out, Recorder& recorder) {
   const int64_t pixels = g.batch * g.out_size;  // GEMM rows
@@ -344,7 +327,9 @@ void conv_gemm(const OpCall& call, const Geometry& g, const Tensor& x, const Ten
   const int64_t b_row4 = t.bn / 4 + 1;  // per K row of B, padded: column stores spread banks
   const int64_t tiles_p = ceil_div(pixels, t.bm), tiles_m = ceil_div(g.mg, t.bn);
   const int64_t tiles = tiles_p * tiles_m * g.group;
-  const int64_t splits = pick_k_splits(tiles, ceil_div(k_total, t.bk), target);
+  // K split when the tiles alone leave the GPU idle: a 512-channel 7x7 conv at batch 1 has 16
+  // tiles for a K of 4608.
+  const int64_t splits = k_slices(tiles, ceil_div(k_total, t.bk), target);
   const int64_t slice = ceil_div(ceil_div(k_total, t.bk), splits) * t.bk;  // K per split
   const int64_t workgroups = tiles * splits;
   // Split, the tiles write their partial sums (no bias) to `part`, slice after slice.

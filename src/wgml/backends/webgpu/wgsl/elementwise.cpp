@@ -198,11 +198,7 @@ std::vector<Tensor> merged_views(const std::vector<Tensor>& operands, const Tens
            all.push_back(&o);
          return all;
        }()) {
-    Strides s(shape.size(), 0);
-    const size_t lead = shape.size() - t->rank();
-    for (size_t d = 0; d < t->rank(); ++d)
-      if (t->shape()[d] != 1) s[lead + d] = t->strides()[d];
-    strides.push_back(s);
+    strides.push_back(broadcast_view(*t, shape).strides());
   }
   Shape merged_shape;
   std::vector<Strides> merged(strides.size());

@@ -40,21 +40,6 @@ int64_t ceil_div(int64_t a, int64_t b) {
   return (a + b - 1) / b;
 }
 
-int64_t pow2_ceil(int64_t v) {
-  int64_t p = 1;
-  while (p < v)
-    p *= 2;
-  return p;
-}
-
-// Slices of k for `tiles` workgroups to reach `target`, each slice at least 8 steps of bk.
-int64_t k_splits(int64_t tiles, int64_t k, int64_t bk, int64_t target) {
-  const int64_t steps = ceil_div(k, bk);
-  if (tiles >= target) return 1;
-  const int64_t splits = std::min(ceil_div(target, tiles), steps / 8);
-  return splits <= 1 ? 1 : ceil_div(steps, ceil_div(steps, splits));  // no empty slice
-}
-
 }  // namespace
 
 MatmulTiling choose_matmul_tiling(int64_t batch, int64_t m, int64_t n, int64_t k,
@@ -94,7 +79,7 @@ MatmulTiling choose_matmul_tiling(int64_t batch, int64_t m, int64_t n, int64_t k
     const bool last = i + 1 == candidates.size();
     if (general && !last && (c.bm >= 2 * pow2_ceil(m) || c.bn >= 2 * pow2_ceil(n))) continue;
     const int64_t tiles = batch * ceil_div(m, c.bm) * ceil_div(n, c.bn);
-    if (general) c.splits = k_splits(tiles, k, c.bk, target);
+    if (general) c.splits = k_slices(tiles, ceil_div(k, c.bk), target);
     pick = c;
     if (tiles * c.splits >= target) break;
   }
@@ -106,7 +91,7 @@ MatmulTiling choose_matmul_tiling(int64_t batch, int64_t m, int64_t n, int64_t k
   while (pick.bk > 4 && pick.workgroup_bytes() > storage)
     pick.bk /= 2;
   if (pick.splits > 1)  // the steps may have shortened: keep 8 of them a slice
-    pick.splits = k_splits(1, k, pick.bk, pick.splits);
+    pick.splits = k_slices(1, ceil_div(k, pick.bk), pick.splits);
   return pick;
 }
 

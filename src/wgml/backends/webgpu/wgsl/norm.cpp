@@ -106,12 +106,7 @@ void layer_norm_kernel(const OpCall& call, const std::vector<Tensor>& inputs,
     if (!inputs[k].defined()) continue;
     const std::string name = k == 1 ? "scale" : "bias";
     w.input(name, inputs[k]);
-    const Tensor& p = inputs[k];
-    Strides strides(normalized.size(), 0);  // broadcast to the normalized shape
-    const size_t lead = normalized.size() - p.rank();
-    for (size_t d = 0; d < p.rank(); ++d)
-      if (p.shape()[d] != 1) strides[lead + d] = p.strides()[d];
-    const Tensor view = p.with_view(normalized, strides, p.offset());
+    const Tensor view = broadcast_view(inputs[k], normalized);
     std::ostringstream coords;
     emit_coords(coords, "i", normalized, name + "_c");
     affine.push_back(coords.str() + "    let " + name + "_v = " + name + "_load(" +

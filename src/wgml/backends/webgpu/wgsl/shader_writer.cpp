@@ -480,6 +480,14 @@ std::string offset_of(const Tensor& t, const std::vector<std::string>& coords) {
   return s;
 }
 
+Tensor broadcast_view(const Tensor& t, const Shape& shape) {
+  Strides strides(shape.size(), 0);
+  const size_t lead = shape.size() - t.rank();
+  for (size_t d = 0; d < t.rank(); ++d)
+    if (t.shape()[d] != 1) strides[lead + d] = t.strides()[d];
+  return t.with_view(shape, strides, t.offset());
+}
+
 std::vector<std::string> coord_names(const std::string& prefix, size_t rank) {
   std::vector<std::string> names;
   for (size_t d = 0; d < rank; ++d)

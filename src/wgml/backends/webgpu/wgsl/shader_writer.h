@@ -97,6 +97,9 @@ void emit_coords(std::ostringstream& out, const std::string& linear, const Shape
 // The storage element index of `t` at the given per-axis coordinates (u32 expressions);
 // broadcast axes of size 1 contribute nothing.
 std::string offset_of(const Tensor& t, const std::vector<std::string>& coords);
+// `t` seen with `shape` (t's dims aligned to its last ones, as broadcasting aligns them): stride 0
+// along the axes it is broadcast over, so offset_of gives its element at the output's coords.
+Tensor broadcast_view(const Tensor& t, const Shape& shape);
 // Coordinate names prefix0..prefix{rank-1}.
 std::vector<std::string> coord_names(const std::string& prefix, size_t rank);
 

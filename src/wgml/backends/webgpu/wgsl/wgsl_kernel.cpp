@@ -1,5 +1,6 @@
 #include "wgml/backends/webgpu/wgsl/wgsl_kernel.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <map>
 #include <mutex>
@@ -34,6 +35,20 @@ const Kernel* find_kernel(const std::string& op) {
   }();
   auto it = kernels.find(op);
   return it == kernels.end() ? nullptr : it->second;
+}
+
+int64_t k_slices(int64_t tiles, int64_t steps, int64_t target) {
+  const auto ceil_div = [](int64_t a, int64_t b) { return (a + b - 1) / b; };
+  if (tiles >= target) return 1;
+  const int64_t slices = std::min(ceil_div(target, tiles), steps / 8);
+  return slices <= 1 ? 1 : ceil_div(steps, ceil_div(steps, slices));  // no empty slice
+}
+
+int64_t pow2_ceil(int64_t v) {
+  int64_t p = 1;
+  while (p < v)
+    p *= 2;
+  return p;
 }
 
 int64_t tuned_workgroups(const char* knob, int64_t fallback) {

@@ -49,6 +49,14 @@ const Kernel* find_kernel(const std::string& op);
 void run_elementwise(const OpCall& call, const std::vector<Tensor>& inputs, Tensor& out,
                      Recorder& recorder);
 void run_reduce(const OpCall& call, const Tensor& input, Tensor& out, Recorder& recorder);
+// Split-K: the slices a k loop of `steps` steps is cut into so that `tiles` workgroups become
+// `target` (each slice computed by workgroups of its own, their partial sums added by a second
+// launch, run_split_sum). 1 when the tiles reach the target alone; else as many as get there
+// with at least 8 steps a slice, and none empty.
+int64_t k_slices(int64_t tiles, int64_t steps, int64_t target);
+// The smallest power of two >= v.
+int64_t pow2_ceil(int64_t v);
+
 // The workgroup count a tiled kernel aims for (split-K fills up to it): `fallback`, unless the
 // environment variable `knob` (read once per name) sets another, for tuning runs on a device.
 int64_t tuned_workgroups(const char* knob, int64_t fallback);
