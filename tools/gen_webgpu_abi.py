@@ -107,6 +107,7 @@ WANTED_STRUCTS = [
     "shader module descriptor",
     "shader source WGSL",        # chained into shader module descriptor
     "dawn toggles descriptor",   # chained into instance/adapter/device descriptors
+    "dawn cache device descriptor",  # chained into device descriptor: the pipeline disk cache
     "compilation info",
     "bind group layout descriptor",
     "bind group descriptor",
@@ -140,7 +141,7 @@ WANTED_CONSTANTS = [
 # Dawn's own generator parses dawn.json with these for its native headers.
 ENABLED_TAGS = {"compat", "dawn", "native", "deprecated"}
 
-OUTPUT_REL = os.path.join("src", "wgml", "devices", "webgpu", "webgpu_abi.h")
+OUTPUT_REL = os.path.join("src", "wgml", "backends", "webgpu", "webgpu_abi.h")
 
 # --------------------------------------------------------------------------
 # Names

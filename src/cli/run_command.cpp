@@ -240,6 +240,7 @@ int run_command(const std::vector<std::string>& args) {
   Device& device = device_named(o.device);
   std::cout << "device: " << device_description(device) << std::endl;  // before the progress
 
+  const Device::CompileStats before = device.compile_stats();
   start = Clock::now();
   std::string stage = "uploading weights to " + device.name();
   GraphExecutor executor(graph, device,
@@ -249,6 +250,7 @@ int run_command(const std::vector<std::string>& args) {
   std::vector<Tensor> outputs = run_once(executor, inputs);
   progress.finish();
   const double first_ms = ms_since(start);
+  const Device::CompileStats after = device.compile_stats();
 
   std::vector<double> times, host_times;
   for (int i = 0; i < o.repeat; ++i) {
@@ -279,6 +281,13 @@ int run_command(const std::vector<std::string>& args) {
               << format_ms(*std::min_element(times.begin(), times.end())) << ", max "
               << format_ms(*std::max_element(times.begin(), times.end())) << ")";
   std::cout << "; inputs uploaded and outputs read back each time\n";
+  if (after.pipelines > 0)
+    std::cout << "first run: " << after.pipelines - before.pipelines << " pipelines compiled in "
+              << format_ms(after.compile_ms - before.compile_ms)
+              << " (compiled blobs: " << after.cache_hits - before.cache_hits
+              << " read from the disk cache, " << after.cache_stores - before.cache_stores
+              << " written); kernel generation and recording "
+              << format_ms(after.execute_ms - before.execute_ms) << "\n";
   if (!host_times.empty())
     std::cout << "host time per run (inputs written, work recorded, before waiting): median "
               << format_ms(median(host_times)) << "\n";

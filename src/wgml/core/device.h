@@ -78,6 +78,17 @@ class Device {
     double ms = 0;      // per launch
   };
   virtual std::vector<LaunchTime> profile(const Recording&, int /*repeats*/) { return {}; }
+  // What making kernels has cost this process so far, on devices that compile them (WebGPU):
+  // pipelines compiled and the host time that took, the rest of execute()'s host time (kernel
+  // generation, bind groups, recording), and the compiled blobs found in and added to the disk
+  // cache.
+  struct CompileStats {
+    size_t pipelines = 0;
+    double compile_ms = 0;
+    double execute_ms = 0;
+    size_t cache_hits = 0, cache_stores = 0;
+  };
+  virtual CompileStats compile_stats() const { return {}; }
 };
 
 }  // namespace wgml

@@ -63,6 +63,16 @@ class PreparedDispatch {
   virtual ~PreparedDispatch() = default;
 };
 
+// What pipeline(Program) has cost so far: how many it compiled and the host time that took,
+// and how many calls found one already made; blobs of compiled work read from and written to
+// the disk cache (io/disk_cache.h).
+struct PipelineStats {
+  size_t compiled = 0;
+  size_t found = 0;
+  double compile_ms = 0;
+  size_t disk_hits = 0, disk_stores = 0;
+};
+
 struct Program {
   std::string label;            // the op name, for error messages and GPU debuggers
   std::string wgsl;             // entry point `main`
@@ -83,6 +93,7 @@ class Gpu {
   // Compiles (or finds in the cache, keyed by source and layout) a pipeline; a WGSL error throws
   // wgml::Error naming the label and showing the numbered source.
   virtual const Pipeline* pipeline(const Program& program) = 0;
+  virtual PipelineStats pipeline_stats() const = 0;
   // Records a dispatch; work is submitted in batches (flush, read, write submit it).
   virtual void dispatch(const Pipeline* pipeline, const std::vector<Binding>& bindings,
                         std::array<uint32_t, 3> workgroups) = 0;

@@ -82,6 +82,7 @@ typedef struct WGPUComputePipelineDescriptor WGPUComputePipelineDescriptor;
 typedef struct WGPUComputeState WGPUComputeState;
 typedef struct WGPUConstantEntry WGPUConstantEntry;
 typedef struct WGPUCreateComputePipelineAsyncCallbackInfo WGPUCreateComputePipelineAsyncCallbackInfo;
+typedef struct WGPUDawnCacheDeviceDescriptor WGPUDawnCacheDeviceDescriptor;
 typedef struct WGPUDawnTogglesDescriptor WGPUDawnTogglesDescriptor;
 typedef struct WGPUDeviceDescriptor WGPUDeviceDescriptor;
 typedef struct WGPUDeviceLostCallbackInfo WGPUDeviceLostCallbackInfo;
@@ -637,6 +638,8 @@ WGPU_ABI_CONSTANT WGPUShaderStage WGPUShaderStage_Compute = 0x0000000000000004;
 typedef void (*WGPUBufferMapCallback)(WGPUMapAsyncStatus status, WGPUStringView message, void * userdata1, void * userdata2);
 typedef void (*WGPUCompilationInfoCallback)(WGPUCompilationInfoRequestStatus status, WGPUCompilationInfo const * compilationInfo, void * userdata1, void * userdata2);
 typedef void (*WGPUCreateComputePipelineAsyncCallback)(WGPUCreatePipelineAsyncStatus status, WGPUComputePipeline pipeline, WGPUStringView message, void * userdata1, void * userdata2);
+typedef size_t (*WGPUDawnLoadCacheDataFunction)(void const * key, size_t keySize, void * value, size_t valueSize, void * userdata);
+typedef void (*WGPUDawnStoreCacheDataFunction)(void const * key, size_t keySize, void const * value, size_t valueSize, void * userdata);
 typedef void (*WGPUDeviceLostCallback)(WGPUDevice const * device, WGPUDeviceLostReason reason, WGPUStringView message, void * userdata1, void * userdata2);
 typedef void (*WGPUPopErrorScopeCallback)(WGPUPopErrorScopeStatus status, WGPUErrorType type, WGPUStringView message, void * userdata1, void * userdata2);
 typedef void (*WGPUQueueWorkDoneCallback)(WGPUQueueWorkDoneStatus status, void * userdata1, void * userdata2);
@@ -816,6 +819,15 @@ typedef struct WGPUCreateComputePipelineAsyncCallbackInfo {
     void * userdata1;
     void * userdata2;
 } WGPUCreateComputePipelineAsyncCallbackInfo;
+
+// Chained into WGPUDeviceDescriptor with chain.sType = WGPUSType_DawnCacheDeviceDescriptor.
+typedef struct WGPUDawnCacheDeviceDescriptor {
+    WGPUChainedStruct chain;
+    WGPUStringView isolationKey;
+    WGPUDawnLoadCacheDataFunction loadDataFunction;
+    WGPUDawnStoreCacheDataFunction storeDataFunction;
+    void * functionUserdata;
+} WGPUDawnCacheDeviceDescriptor;
 
 // Chained into WGPUInstanceDescriptor, WGPURequestAdapterOptions, WGPUDeviceDescriptor with chain.sType = WGPUSType_DawnTogglesDescriptor.
 typedef struct WGPUDawnTogglesDescriptor {
@@ -1569,6 +1581,12 @@ static_assert(offsetof(WGPUCompilationMessage, lineNum) == 32, "WGPUCompilationM
 static_assert(offsetof(WGPUCompilationMessage, linePos) == 40, "WGPUCompilationMessage.linePos offset (computed)");
 static_assert(offsetof(WGPUCompilationMessage, offset) == 48, "WGPUCompilationMessage.offset offset (computed)");
 static_assert(offsetof(WGPUCompilationMessage, length) == 56, "WGPUCompilationMessage.length offset (computed)");
+static_assert(sizeof(WGPUDawnCacheDeviceDescriptor) == 56, "WGPUDawnCacheDeviceDescriptor size (computed)");
+static_assert(offsetof(WGPUDawnCacheDeviceDescriptor, chain) == 0, "WGPUDawnCacheDeviceDescriptor.chain offset (computed)");
+static_assert(offsetof(WGPUDawnCacheDeviceDescriptor, isolationKey) == 16, "WGPUDawnCacheDeviceDescriptor.isolationKey offset (computed)");
+static_assert(offsetof(WGPUDawnCacheDeviceDescriptor, loadDataFunction) == 32, "WGPUDawnCacheDeviceDescriptor.loadDataFunction offset (computed)");
+static_assert(offsetof(WGPUDawnCacheDeviceDescriptor, storeDataFunction) == 40, "WGPUDawnCacheDeviceDescriptor.storeDataFunction offset (computed)");
+static_assert(offsetof(WGPUDawnCacheDeviceDescriptor, functionUserdata) == 48, "WGPUDawnCacheDeviceDescriptor.functionUserdata offset (computed)");
 static_assert(sizeof(WGPUDawnTogglesDescriptor) == 48, "WGPUDawnTogglesDescriptor size (computed)");
 static_assert(offsetof(WGPUDawnTogglesDescriptor, chain) == 0, "WGPUDawnTogglesDescriptor.chain offset (computed)");
 static_assert(offsetof(WGPUDawnTogglesDescriptor, enabledToggleCount) == 16, "WGPUDawnTogglesDescriptor.enabledToggleCount offset (computed)");

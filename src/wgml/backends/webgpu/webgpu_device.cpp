@@ -160,6 +160,15 @@ bool WebGpuDevice::takes_epilogue(const std::string& op) const {
 
 void WebGpuDevice::execute(const OpCall& call, const std::vector<Tensor>& inputs,
                            std::vector<Tensor>& outputs) {
+  const auto start = std::chrono::steady_clock::now();
+  struct Timer {  // adds the call's host time on every way out, a thrown error included
+    std::chrono::steady_clock::time_point start;
+    double& total;
+    ~Timer() {
+      total += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+                   .count();
+    }
+  } timer{start, execute_ms_};
   switch (call.op->kind) {
     case OpKind::Elementwise:
       wgsl::run_elementwise(call, inputs, outputs[0], *this);
@@ -179,6 +188,12 @@ void WebGpuDevice::execute(const OpCall& call, const std::vector<Tensor>& inputs
     default:
       fail(call.name(), ": ", op_kind_name(call.op->kind), " ops have no webgpu kernel");
   }
+}
+
+Device::CompileStats WebGpuDevice::compile_stats() const {
+  const gpu::PipelineStats p = gpu_->pipeline_stats();
+  return {p.compiled, p.compile_ms, std::max(0.0, execute_ms_ - p.compile_ms), p.disk_hits,
+          p.disk_stores};
 }
 
 Tensor WebGpuDevice::scratch(const Shape& shape, DType dtype) {

@@ -59,6 +59,7 @@ class WebGpuDevice : public Device, private wgsl::Recorder {
   void replay(const Recording& recording) override;
   bool takes_epilogue(const std::string& op) const override;
   std::vector<LaunchTime> profile(const Recording& recording, int repeats) override;
+  CompileStats compile_stats() const override;
 
   gpu::Gpu& gpu() { return *gpu_; }
   const gpu::AdapterInfo& adapter() const override { return gpu_->adapter(); }
@@ -69,6 +70,7 @@ class WebGpuDevice : public Device, private wgsl::Recorder {
 
   std::unique_ptr<gpu::Gpu> gpu_;
   std::shared_ptr<WebGpuRecording> recording_;  // while recording
+  double execute_ms_ = 0;                       // host time in execute(), compiling included
 };
 
 // The process's WebGPU device on the automatically chosen adapter (see gpu::open_gpu), opened

@@ -1,4 +1,5 @@
 // The native implementation of gpu::Gpu over Dawn's webgpu.h (loaded by dawn_library.cpp).
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -7,10 +8,11 @@
 #include <sstream>
 #include <unordered_map>
 
-#include "wgml/core/error.h"
+#include "wgml/backends/webgpu/dawn/dawn_blob_cache.h"
 #include "wgml/backends/webgpu/dawn/dawn_library.h"
 #include "wgml/backends/webgpu/gpu_api.h"
 #include "wgml/backends/webgpu/software_adapters.h"
+#include "wgml/core/error.h"
 
 namespace wgml::gpu {
 
@@ -25,6 +27,11 @@ WGPUStringView view_of(const std::string& s) {
 std::string string_of(WGPUStringView v) {
   if (!v.data) return "";
   return v.length == WGPU_STRLEN ? std::string(v.data) : std::string(v.data, v.length);
+}
+
+double ms_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+      .count();
 }
 
 uint64_t timeout_ns() {
@@ -260,9 +267,13 @@ class DawnBuffer : public Buffer {
 
 class DawnPipeline : public Pipeline {
  public:
-  WGPUComputePipeline pipeline = nullptr;
+  WGPUComputePipeline pipeline = nullptr;  // set when the compile is done
   WGPUBindGroupLayout layout = nullptr;
   std::string label;
+  std::string wgsl;  // until compiled, for the error message
+  WGPUFuture future{};
+  bool pending = false;  // compiling: wait on `future`
+  std::string error;     // why the compile failed
 };
 
 class DawnPrepared : public PreparedDispatch {
@@ -318,6 +329,10 @@ class DawnGpu : public Gpu {
           e->errors += str_cat(e->errors.empty() ? "" : "\n", kind, ": ", string_of(message));
         };
     descriptor.uncapturedErrorCallbackInfo.userdata1 = events_;
+    cache_ =
+        std::make_unique<DawnBlobCache>(str_cat("wgml ", info_.summary(), " ", info_.vendor, " ",
+                                                info_.architecture, " ", info_.description));
+    cache_->chain_into(descriptor);
     struct Result {
       WGPUDevice device = nullptr;
       std::string message;
@@ -343,8 +358,14 @@ class DawnGpu : public Gpu {
 
   ~DawnGpu() override {
     pool_->close();
+    for (const Deferred& d : deferred_)
+      p_.bindGroupRelease(d.group);
     for (auto& [key, pipeline] : pipelines_) {
-      p_.computePipelineRelease(pipeline->pipeline);
+      if (pipeline->pending) {  // its callback writes into it: wait for that first
+        WGPUFutureWaitInfo info{pipeline->future, 0};
+        p_.instanceWaitAny(instance_, 1, &info, timeout_ns());
+      }
+      if (pipeline->pipeline) p_.computePipelineRelease(pipeline->pipeline);
       p_.bindGroupLayoutRelease(pipeline->layout);
     }
     end_pass();
@@ -410,6 +431,7 @@ class DawnGpu : public Gpu {
     descriptor.usage = WGPUBufferUsage_MapRead | WGPUBufferUsage_CopyDst;
     descriptor.size = end - begin;
     WGPUBuffer staging = p_.deviceCreateBuffer(device_, &descriptor);
+    settle();
     end_pass();
     p_.commandEncoderCopyBufferToBuffer(encoder(), handle(src), begin, staging, 0, end - begin);
     flush();
@@ -438,13 +460,23 @@ class DawnGpu : public Gpu {
     p_.bufferRelease(staging);
   }
 
+  // The shader is parsed and validated now (a WGSL error throws here, naming the op); the
+  // backend's compile (Tint's translation, the driver's) runs on Dawn's worker threads where the
+  // backend allows (Vulkan), and a dispatch of the pipeline waits for it only when recorded
+  // work is submitted: the kernels of a first run compile in parallel.
   const Pipeline* pipeline(const Program& program) override {
     check_alive();
     std::string key = program.wgsl;
     for (bool ro : program.read_only)
       key += ro ? 'r' : 'w';
     auto it = pipelines_.find(key);
-    if (it != pipelines_.end()) return it->second.get();
+    if (it != pipelines_.end()) {
+      ++stats_.found;
+      DawnPipeline& found = *it->second;
+      if (!found.pending && !found.pipeline) fail_compile(found, found.error);  // failed before
+      return &found;
+    }
+    const auto start = std::chrono::steady_clock::now();
     if (std::getenv("WGML_DUMP_WGSL"))
       std::fprintf(stderr, "// wgml: WGSL of %s\n%s\n", program.label.c_str(),
                    program.wgsl.c_str());
@@ -454,6 +486,7 @@ class DawnGpu : public Gpu {
                info_.max_storage_buffers_per_shader_stage);
     auto pipeline = std::make_unique<DawnPipeline>();
     pipeline->label = program.label;
+    pipeline->wgsl = program.wgsl;
     p_.devicePushErrorScope(device_, WGPUErrorFilter_Validation);
     WGPUShaderSourceWGSL wgsl{};
     wgsl.chain.sType = WGPUSType_ShaderSourceWGSL;
@@ -462,17 +495,13 @@ class DawnGpu : public Gpu {
     module_descriptor.nextInChain = &wgsl.chain;
     module_descriptor.label = view_of(program.label);
     WGPUShaderModule module = p_.deviceCreateShaderModule(device_, &module_descriptor);
-    std::vector<WGPUBindGroupLayoutEntry> entries(program.read_only.size());
-    for (size_t i = 0; i < entries.size(); ++i) {
-      entries[i].binding = static_cast<uint32_t>(i);
-      entries[i].visibility = WGPUShaderStage_Compute;
-      entries[i].buffer.type = program.read_only[i] ? WGPUBufferBindingType_ReadOnlyStorage
-                                                    : WGPUBufferBindingType_Storage;
+    pipeline->layout = bind_group_layout(program.read_only);
+    const std::string error = pop_error_scope("shader compilation");
+    if (!error.empty()) {
+      p_.shaderModuleRelease(module);
+      p_.bindGroupLayoutRelease(pipeline->layout);
+      fail_compile(*pipeline, error);
     }
-    WGPUBindGroupLayoutDescriptor layout_descriptor{};
-    layout_descriptor.entryCount = entries.size();
-    layout_descriptor.entries = entries.data();
-    pipeline->layout = p_.deviceCreateBindGroupLayout(device_, &layout_descriptor);
     WGPUPipelineLayoutDescriptor pipeline_layout_descriptor{};
     pipeline_layout_descriptor.bindGroupLayoutCount = 1;
     pipeline_layout_descriptor.bindGroupLayouts = &pipeline->layout;
@@ -483,39 +512,44 @@ class DawnGpu : public Gpu {
     descriptor.layout = pipeline_layout;
     descriptor.compute.module = module;
     descriptor.compute.entryPoint = view_of("main");
-    pipeline->pipeline = p_.deviceCreateComputePipeline(device_, &descriptor);
+    WGPUCreateComputePipelineAsyncCallbackInfo callback{};
+    callback.mode = WGPUCallbackMode_WaitAnyOnly;
+    callback.callback = [](WGPUCreatePipelineAsyncStatus status, WGPUComputePipeline made,
+                           WGPUStringView message, void* out, void*) {
+      auto* pending = static_cast<DawnPipeline*>(out);
+      pending->pipeline = status == WGPUCreatePipelineAsyncStatus_Success ? made : nullptr;
+      pending->error = status == WGPUCreatePipelineAsyncStatus_Success ? "" : string_of(message);
+      if (status != WGPUCreatePipelineAsyncStatus_Success && made)
+        pending->error += " (a pipeline came back anyway)";
+    };
+    callback.userdata1 = pipeline.get();
+    pipeline->future = p_.deviceCreateComputePipelineAsync(device_, &descriptor, callback);
+    pipeline->pending = true;
     p_.pipelineLayoutRelease(pipeline_layout);
     p_.shaderModuleRelease(module);
-    struct ScopeResult {
-      WGPUErrorType type = WGPUErrorType_NoError;
-      std::string message;
-    } scope;
-    WGPUPopErrorScopeCallbackInfo callback{};
-    callback.mode = WGPUCallbackMode_WaitAnyOnly;
-    callback.callback = [](WGPUPopErrorScopeStatus, WGPUErrorType type, WGPUStringView message,
-                           void* out, void*) {
-      static_cast<ScopeResult*>(out)->type = type;
-      static_cast<ScopeResult*>(out)->message = string_of(message);
-    };
-    callback.userdata1 = &scope;
-    wait_for(p_, instance_, p_.devicePopErrorScope(device_, callback), "shader compilation");
-    if (scope.type != WGPUErrorType_NoError || !pipeline->pipeline) {
-      if (pipeline->pipeline) p_.computePipelineRelease(pipeline->pipeline);
-      p_.bindGroupLayoutRelease(pipeline->layout);
-      fail("webgpu: the WGSL generated for op ", program.label, " does not compile on ",
-           info_.summary(), ":\n", scope.message, "\n--- generated WGSL ---\n",
-           numbered(program.wgsl));
-    }
     const Pipeline* result = pipeline.get();
     pipelines_.emplace(std::move(key), std::move(pipeline));
+    ++stats_.compiled;
+    stats_.compile_ms += ms_since(start);
     return result;
+  }
+  PipelineStats pipeline_stats() const override {
+    PipelineStats stats = stats_;
+    stats.disk_hits = cache_->hits();
+    stats.disk_stores = cache_->stores();
+    return stats;
   }
 
   void dispatch(const Pipeline* pipeline, const std::vector<Binding>& bindings,
                 std::array<uint32_t, 3> workgroups) override {
     check_alive();
-    const auto* dawn = static_cast<const DawnPipeline*>(pipeline);
+    auto* dawn = const_cast<DawnPipeline*>(static_cast<const DawnPipeline*>(pipeline));
     WGPUBindGroup group = bind_group(*dawn, bindings);
+    // Behind a pipeline still compiling, work waits its turn in order (see settle()).
+    if (dawn->pending || !deferred_.empty()) {
+      deferred_.push_back({dawn, group, workgroups});
+      return;
+    }
     record(dawn->pipeline, group, workgroups);
     p_.bindGroupRelease(group);
   }
@@ -524,7 +558,8 @@ class DawnGpu : public Gpu {
                                             const std::vector<Binding>& bindings,
                                             std::array<uint32_t, 3> workgroups) override {
     check_alive();
-    const auto* dawn = static_cast<const DawnPipeline*>(pipeline);
+    auto* dawn = const_cast<DawnPipeline*>(static_cast<const DawnPipeline*>(pipeline));
+    ready(*dawn);
     return std::make_unique<DawnPrepared>(p_, dawn->pipeline, bind_group(*dawn, bindings),
                                           workgroups);
   }
@@ -532,10 +567,12 @@ class DawnGpu : public Gpu {
   void dispatch(const PreparedDispatch& prepared) override {
     check_alive();
     const auto& d = static_cast<const DawnPrepared&>(prepared);
+    settle();
     record(d.pipeline, d.group, d.workgroups);
   }
 
   void flush() override {
+    settle();
     end_pass();
     if (!encoder_) return;
     WGPUCommandBuffer commands = p_.commandEncoderFinish(encoder_, nullptr);
@@ -581,6 +618,77 @@ class DawnGpu : public Gpu {
     descriptor.entryCount = entries.size();
     descriptor.entries = entries.data();
     return p_.deviceCreateBindGroup(device_, &descriptor);
+  }
+
+  WGPUBindGroupLayout bind_group_layout(const std::vector<bool>& read_only) {
+    std::vector<WGPUBindGroupLayoutEntry> entries(read_only.size());
+    for (size_t i = 0; i < entries.size(); ++i) {
+      entries[i].binding = static_cast<uint32_t>(i);
+      entries[i].visibility = WGPUShaderStage_Compute;
+      entries[i].buffer.type =
+          read_only[i] ? WGPUBufferBindingType_ReadOnlyStorage : WGPUBufferBindingType_Storage;
+    }
+    WGPUBindGroupLayoutDescriptor descriptor{};
+    descriptor.entryCount = entries.size();
+    descriptor.entries = entries.data();
+    return p_.deviceCreateBindGroupLayout(device_, &descriptor);
+  }
+
+  // The validation errors since the matching push, as text (empty: none).
+  std::string pop_error_scope(const char* what) {
+    struct ScopeResult {
+      WGPUErrorType type = WGPUErrorType_NoError;
+      std::string message;
+    } scope;
+    WGPUPopErrorScopeCallbackInfo callback{};
+    callback.mode = WGPUCallbackMode_WaitAnyOnly;
+    callback.callback = [](WGPUPopErrorScopeStatus, WGPUErrorType type, WGPUStringView message,
+                           void* out, void*) {
+      static_cast<ScopeResult*>(out)->type = type;
+      static_cast<ScopeResult*>(out)->message = string_of(message);
+    };
+    callback.userdata1 = &scope;
+    wait_for(p_, instance_, p_.devicePopErrorScope(device_, callback), what);
+    if (scope.type == WGPUErrorType_NoError) return "";
+    return scope.message.empty() ? "an error without a message" : scope.message;
+  }
+
+  [[noreturn]] void fail_compile(const DawnPipeline& pipeline, const std::string& error) {
+    fail("webgpu: the WGSL generated for op ", pipeline.label, " does not compile on ",
+         info_.summary(), ":\n", error, "\n--- generated WGSL ---\n", numbered(pipeline.wgsl));
+  }
+
+  // Waits for the pipeline's compile when it is still running; its error throws here.
+  void ready(DawnPipeline& pipeline) {
+    if (pipeline.pending) {
+      const auto start = std::chrono::steady_clock::now();
+      wait_for(p_, instance_, pipeline.future, "compiling a pipeline");
+      pipeline.pending = false;
+      stats_.compile_ms += ms_since(start);
+      check_alive();
+      if (pipeline.pipeline) pipeline.wgsl.clear();  // kept for the error message only
+    }
+    if (!pipeline.pipeline)
+      fail_compile(pipeline, pipeline.error.empty() ? "no pipeline came back" : pipeline.error);
+  }
+
+  // Records the dispatches that waited for their pipelines, in order. Their bind groups are
+  // released even when a compile failed (the error then throws).
+  void settle() {
+    std::vector<Deferred> waiting;
+    waiting.swap(deferred_);
+    size_t i = 0;
+    try {
+      for (; i < waiting.size(); ++i) {
+        ready(*waiting[i].pipeline);
+        record(waiting[i].pipeline->pipeline, waiting[i].group, waiting[i].workgroups);
+        p_.bindGroupRelease(waiting[i].group);
+      }
+    } catch (...) {
+      for (; i < waiting.size(); ++i)
+        p_.bindGroupRelease(waiting[i].group);
+      throw;
+    }
   }
 
   // Records one dispatch into the open compute pass; work goes out in batches.
@@ -633,6 +741,14 @@ class DawnGpu : public Gpu {
   DeviceEvents* events_ = new DeviceEvents;
   std::shared_ptr<BufferPool> pool_;
   std::unordered_map<std::string, std::unique_ptr<DawnPipeline>> pipelines_;
+  struct Deferred {
+    DawnPipeline* pipeline;
+    WGPUBindGroup group;
+    std::array<uint32_t, 3> workgroups;
+  };
+  std::vector<Deferred> deferred_;  // dispatches behind a pipeline still compiling
+  PipelineStats stats_;
+  std::unique_ptr<DawnBlobCache> cache_;  // after the device in destruction: Dawn may call it
 };
 
 std::string requested_adapter(const Options& options) {
