@@ -1,10 +1,12 @@
-// Elementwise fusion (compiler/fuse_elementwise) and epilogue fusion (compiler/fuse_epilogue):
+// Elementwise fusion (compiler/fuse_elementwise), epilogue fusion (compiler/fuse_epilogue) and the
+// rewrites before them (batch norm folding, scalings moved past matmuls):
 // which nodes merge, and that a fused graph computes what the unfused one does: bit for bit on
 // the CPU (fused expressions round where the unfused graph stored float32), to float32 rounding
 // on WebGPU.
 #include <gtest/gtest.h>
 
 #include "wgml/backends/webgpu/webgpu_device.h"
+#include "wgml/compiler/fold_batch_norm.h"
 #include "wgml/compiler/fuse_elementwise.h"
 #include "wgml/compiler/fuse_epilogue.h"
 #include "wgml/compiler/graph_executor.h"
@@ -210,6 +212,59 @@ TEST(CompilerEpilogue, ScalesMovePastTheMatmulIntoItsEpilogue) {
     ASSERT_EQ(got.size(), want.size());
     for (size_t i = 0; i < got.size(); ++i)  // the scalings rounded in another order
       EXPECT_NEAR(got[i], want[i], 1e-5 * (1 + std::abs(want[i]))) << n << " " << i;
+  }
+}
+
+// conv + batch_norm (folds into the conv), a batch_norm after a relu (becomes a scale and shift),
+// and a conv the graph also returns (its batch_norm cannot fold into it).
+void build_batch_norms(Graph& g) {
+  GraphBuilder b(g);
+  const ValueId x = b.input("x", DType::Float32, true, {{-1, "n"}, {4, ""}, {5, ""}, {5, ""}});
+  auto batch_norm = [&](ValueId v, float seed) {
+    std::vector<float> var;
+    for (int c = 0; c < 6; ++c)
+      var.push_back(0.3f + 0.45f * static_cast<float>(c) * seed);
+    return b
+        .add("batch_norm",
+             {v, b.constant(values({6}, seed)), b.constant(values({6}, 0.6f * seed)),
+              b.constant(values({6}, -0.8f * seed)),
+              b.constant(Tensor::from_vector(var, {6}, DType::Float32))},
+             {{"epsilon", 1e-3}})
+        .at(0);
+  };
+  const ValueId conv =
+      b.add("conv", {x, b.constant(values({6, 4, 3, 3}, 0.7f)), b.constant(values({6}, 0.3f))})
+          .at(0);
+  const ValueId relu = b.add("relu", {batch_norm(conv, 1.1f)}).at(0);
+  const ValueId lone = batch_norm(relu, 0.9f);
+  const ValueId again = b.add("conv", {lone, b.constant(values({6, 6, 1, 1}, 1.3f))}).at(0);
+  b.set_outputs({batch_norm(again, 1.7f), again}, {"y", "z"});
+}
+
+TEST(CompilerRewrite, BatchNormsFoldIntoConvsOrBecomeAScaleAndShift) {
+  Graph g;
+  build_batch_norms(g);
+  const Graph f = compiler::fold_batch_norms(g);
+  EXPECT_EQ(count(g, "batch_norm"), 3u);
+  EXPECT_EQ(count(f, "batch_norm"), 0u);
+  EXPECT_EQ(count(f, "conv"), 2u);
+  EXPECT_EQ(count(f, "mul"), 2u);  // the lone one's and the returned conv's
+  EXPECT_EQ(count(f, "add"), 2u);
+  EXPECT_EQ(f.nodes[0].op, "conv");
+  EXPECT_NE(f.nodes[0].inputs[1], g.nodes[0].inputs[1]);  // folded weights
+  EXPECT_EQ(f.nodes[0].outputs, g.nodes[1].outputs);      // writes what the batch_norm wrote
+  for (Device* device :
+       {static_cast<Device*>(&cpu_device()), static_cast<Device*>(&webgpu_device())}) {
+    GraphExecutor exec(g, *device);
+    for (int64_t n : {1, 3}) {
+      const Tensor x = values({n, 4, 5, 5}, 0.55f * static_cast<float>(n));
+      const std::vector<Tensor> got = exec.run({x});
+      // The folded weights round once more than the graph's own steps (float32).
+      const std::vector<float> y = got.at(0).to_vector<float>(), want = unfused(g, {x});
+      ASSERT_EQ(y.size(), want.size());
+      for (size_t i = 0; i < y.size(); ++i)
+        EXPECT_NEAR(y[i], want[i], 1e-5 * (1 + std::abs(want[i]))) << device->name() << n << i;
+    }
   }
 }
 

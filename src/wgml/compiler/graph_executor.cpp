@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 
+#include "wgml/compiler/fold_batch_norm.h"
 #include "wgml/compiler/fuse_elementwise.h"
 #include "wgml/compiler/fuse_epilogue.h"
 #include "wgml/compiler/lower_gemm.h"
@@ -42,13 +43,15 @@ Tensor narrow_to_count(const Tensor& whole, const Tensor& count, EagerRuntime& r
                        {{"starts", Ints{0}}, {"ends", Ints{n}}, {"axes", Ints{0}}});
 }
 
-// The compiler's passes, in order. Where the device finishes matmuls and convs with epilogues
+// The compiler's passes, in order. Inference batch norms fold into their convs (or become a
+// scale and shift) on every device. Where the device finishes matmuls and convs with epilogues
 // (WebGPU), gemm nodes are lowered to matmul and elementwise nodes and scalar scalings move past
 // matmuls first, so that they end up in one.
 graph::Graph compile(const graph::Graph& graph, Device& device) {
   const auto takes = [&device](const std::string& op) { return device.takes_epilogue(op); };
-  if (!takes("matmul")) return compiler::fuse_elementwise(graph);
-  const graph::Graph lowered = compiler::move_scales_past_matmuls(compiler::lower_gemms(graph));
+  const graph::Graph folded = compiler::fold_batch_norms(graph);
+  if (!takes("matmul")) return compiler::fuse_elementwise(folded);
+  const graph::Graph lowered = compiler::move_scales_past_matmuls(compiler::lower_gemms(folded));
   return compiler::fuse_epilogues(compiler::fuse_elementwise(lowered), takes);
 }
 
