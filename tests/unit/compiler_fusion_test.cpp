@@ -1,5 +1,6 @@
 // Elementwise fusion (compiler/fuse_elementwise), epilogue fusion (compiler/fuse_epilogue) and the
-// rewrites before them (batch norm folding, scalings moved past matmuls):
+// rewrites before them (common subexpressions merged, batch norms folded, layer norms
+// recognised, scalings moved past matmuls):
 // which nodes merge, and that a fused graph computes what the unfused one does: bit for bit on
 // the CPU (fused expressions round where the unfused graph stored float32), to float32 rounding
 // on WebGPU.
@@ -9,7 +10,9 @@
 #include "wgml/compiler/fold_batch_norm.h"
 #include "wgml/compiler/fuse_elementwise.h"
 #include "wgml/compiler/fuse_epilogue.h"
+#include "wgml/compiler/fuse_layer_norm.h"
 #include "wgml/compiler/graph_executor.h"
+#include "wgml/compiler/merge_common.h"
 #include "wgml/compiler/move_scales.h"
 #include "wgml/graph/graph_builder.h"
 #include "wgml/runtime/dispatch.h"
@@ -265,6 +268,86 @@ TEST(CompilerRewrite, BatchNormsFoldIntoConvsOrBecomeAScaleAndShift) {
       for (size_t i = 0; i < y.size(); ++i)
         EXPECT_NEAR(y[i], want[i], 1e-5 * (1 + std::abs(want[i]))) << device->name() << n << i;
     }
+  }
+}
+
+// Layer norms as exporters before opset 17 spell them: over the last axis with pow(d, 2), gamma
+// and beta; over the last two axes with d * d and no affine part; and one whose deviation the
+// graph also returns (it must stay spelled out).
+void build_layer_norms(Graph& g) {
+  GraphBuilder b(g);
+  const ValueId x = b.input("x", DType::Float32, true, {{-1, "n"}, {3, ""}, {8, ""}});
+  auto spelled = [&](ValueId v, Ints axes, bool pow, ValueId* deviation = nullptr) {
+    const Attrs keep{{"axes", axes}, {"keepdims", int64_t{1}}};
+    const ValueId d = b.add("sub", {v, b.add("mean", {v}, keep).at(0)}).at(0);
+    const ValueId sq = pow ? b.add("pow", {d, b.constant(Tensor::scalar(2, DType::Float32))}).at(0)
+                           : b.add("mul", {d, d}).at(0);
+    const ValueId var = b.add("mean", {sq}, keep).at(0);
+    const ValueId eps = b.constant(Tensor::scalar(1e-5, DType::Float32));
+    if (deviation) *deviation = d;
+    return b.add("div", {d, b.add("sqrt", {b.add("add", {var, eps}).at(0)}).at(0)}).at(0);
+  };
+  const ValueId first = spelled(x, {-1}, true);
+  const ValueId affine = b.add("add", {b.add("mul", {first, b.constant(values({8}, 0.8f))}).at(0),
+                                       b.constant(values({8}, 0.3f))})
+                             .at(0);
+  const ValueId second = spelled(b.add("tanh", {affine}).at(0), {1, 2}, false);
+  ValueId deviation = kNoValue;
+  const ValueId third = spelled(second, {-1}, true, &deviation);
+  b.set_outputs({third, deviation}, {"y", "d"});
+}
+
+TEST(CompilerRewrite, LayerNormsSpelledOutBecomeOneNode) {
+  Graph g;
+  build_layer_norms(g);
+  const Graph f = compiler::fuse_layer_norms(g);
+  ASSERT_EQ(count(f, "layer_norm"), 2u);
+  EXPECT_EQ(count(f, "mean"), 2u);  // the third's, whose deviation is returned
+  EXPECT_EQ(f.nodes[0].op, "layer_norm");
+  EXPECT_EQ(f.nodes[0].inputs[0], g.inputs[0].value);
+  EXPECT_NE(f.nodes[0].inputs[2], kNoValue);  // beta
+  for (const Node& node : g.nodes)            // writes what the add of beta wrote, which tanh reads
+    if (node.op == "tanh") EXPECT_EQ(f.nodes[0].outputs[0], node.inputs[0]);
+  EXPECT_EQ(f.nodes[2].attrs.i("axis"), 1);
+  EXPECT_EQ(f.nodes[2].inputs[2], kNoValue);
+  for (Device* device :
+       {static_cast<Device*>(&cpu_device()), static_cast<Device*>(&webgpu_device())}) {
+    GraphExecutor exec(g, *device);
+    for (int64_t n : {1, 4}) {
+      const Tensor x = values({n, 3, 8}, 0.35f * static_cast<float>(n));
+      const std::vector<float> y = exec.run({x}).at(0).to_vector<float>(), want = unfused(g, {x});
+      ASSERT_EQ(y.size(), want.size());
+      for (size_t i = 0; i < y.size(); ++i)  // statistics summed in another order
+        EXPECT_NEAR(y[i], want[i], 2e-5 * (1 + std::abs(want[i]))) << device->name() << n << i;
+    }
+  }
+}
+
+TEST(CompilerRewrite, CommonSubexpressionsMerge) {
+  Graph g;
+  GraphBuilder b(g);
+  const ValueId x = b.input("x", DType::Float32, true, {{-1, "n"}, {5, ""}});
+  // Two constants with the same bytes, as exporters write one Constant node per use.
+  const ValueId c1 = b.constant(values({5}, 0.7f)), c2 = b.constant(values({5}, 0.7f));
+  const ValueId a1 = b.add("add", {x, c1}).at(0), a2 = b.add("add", {x, c2}).at(0);
+  const ValueId l1 = b.add("leaky_relu", {a1}, {{"alpha", 0.2}}).at(0);
+  const ValueId l2 = b.add("leaky_relu", {a2}, {{"alpha", 0.2 + 1e-12}}).at(0);  // not the same
+  const ValueId l3 = b.add("leaky_relu", {a2}, {{"alpha", 0.2}}).at(0);
+  b.set_outputs({l1, l2, l3, a2}, {"l1", "l2", "l3", "a2"});
+  const Graph f = compiler::merge_common_subexpressions(g);
+  EXPECT_EQ(count(g, "add"), 2u);
+  EXPECT_EQ(count(f, "add"), 1u);
+  EXPECT_EQ(count(f, "leaky_relu"), 2u);
+  EXPECT_EQ(f.outputs[0], f.outputs[2]);
+  EXPECT_NE(f.outputs[0], f.outputs[1]);
+  EXPECT_EQ(f.outputs[3], a1);
+  GraphExecutor exec(g, cpu_device());
+  const Tensor in = values({3, 5}, -1.9f);
+  const std::vector<Tensor> got = exec.run({in});
+  for (size_t o = 0; o < 4; ++o) {
+    Graph one = g;
+    one.outputs = {g.outputs[o]};
+    EXPECT_EQ(got.at(o).to_vector<float>(), unfused(one, {in})) << o;
   }
 }
 

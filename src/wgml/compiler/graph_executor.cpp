@@ -8,7 +8,9 @@
 #include "wgml/compiler/fold_batch_norm.h"
 #include "wgml/compiler/fuse_elementwise.h"
 #include "wgml/compiler/fuse_epilogue.h"
+#include "wgml/compiler/fuse_layer_norm.h"
 #include "wgml/compiler/lower_gemm.h"
+#include "wgml/compiler/merge_common.h"
 #include "wgml/compiler/move_scales.h"
 #include "wgml/core/error.h"
 #include "wgml/ops/op_table.h"
@@ -43,13 +45,15 @@ Tensor narrow_to_count(const Tensor& whole, const Tensor& count, EagerRuntime& r
                        {{"starts", Ints{0}}, {"ends", Ints{n}}, {"axes", Ints{0}}});
 }
 
-// The compiler's passes, in order. Inference batch norms fold into their convs (or become a
-// scale and shift) on every device. Where the device finishes matmuls and convs with epilogues
-// (WebGPU), gemm nodes are lowered to matmul and elementwise nodes and scalar scalings move past
-// matmuls first, so that they end up in one.
+// The compiler's passes, in order. On every device: common subexpressions merge, inference
+// batch norms fold into their convs (or become a scale and shift), and layer norms spelled out
+// step by step become layer_norm nodes. Where the device finishes matmuls and convs with
+// epilogues (WebGPU), gemm nodes are lowered to matmul and elementwise nodes and scalar scalings
+// move past matmuls first, so that they end up in one.
 graph::Graph compile(const graph::Graph& graph, Device& device) {
   const auto takes = [&device](const std::string& op) { return device.takes_epilogue(op); };
-  const graph::Graph folded = compiler::fold_batch_norms(graph);
+  const graph::Graph folded = compiler::fuse_layer_norms(
+      compiler::fold_batch_norms(compiler::merge_common_subexpressions(graph)));
   if (!takes("matmul")) return compiler::fuse_elementwise(folded);
   const graph::Graph lowered = compiler::move_scales_past_matmuls(compiler::lower_gemms(folded));
   return compiler::fuse_epilogues(compiler::fuse_elementwise(lowered), takes);
