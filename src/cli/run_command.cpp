@@ -283,9 +283,11 @@ int run_command(const std::vector<std::string>& args) {
   std::cout << "; inputs uploaded and outputs read back each time\n";
   if (after.pipelines > 0)
     std::cout << "first run: " << after.pipelines - before.pipelines << " pipelines compiled in "
-              << format_ms(after.compile_ms - before.compile_ms)
-              << " (compiled blobs: " << after.cache_hits - before.cache_hits
-              << " read from the disk cache, " << after.cache_stores - before.cache_stores
+              << format_ms(after.compile_ms - before.compile_ms) << " ("
+              << format_ms(after.wait_ms - before.wait_ms)
+              << " of it waiting for background compiles; compiled blobs: "
+              << after.cache_hits - before.cache_hits << " read from the disk cache, "
+              << after.cache_stores - before.cache_stores
               << " written); kernel generation and recording "
               << format_ms(after.execute_ms - before.execute_ms) << "\n";
   if (!host_times.empty())

@@ -79,12 +79,13 @@ class Device {
   };
   virtual std::vector<LaunchTime> profile(const Recording&, int /*repeats*/) { return {}; }
   // What making kernels has cost this process so far, on devices that compile them (WebGPU):
-  // pipelines compiled and the host time that took, the rest of execute()'s host time (kernel
-  // generation, bind groups, recording), and the compiled blobs found in and added to the disk
-  // cache.
+  // pipelines compiled and the host time that took (waiting for compiles that ran in the
+  // background included), the rest of execute()'s host time (kernel generation, bind groups,
+  // recording), and the compiled blobs found in and added to the disk cache.
   struct CompileStats {
     size_t pipelines = 0;
     double compile_ms = 0;
+    double wait_ms = 0;  // the part of compile_ms spent waiting for background compiles
     double execute_ms = 0;
     size_t cache_hits = 0, cache_stores = 0;
   };

@@ -63,13 +63,14 @@ class PreparedDispatch {
   virtual ~PreparedDispatch() = default;
 };
 
-// What pipeline(Program) has cost so far: how many it compiled and the host time that took,
-// and how many calls found one already made; blobs of compiled work read from and written to
-// the disk cache (io/disk_cache.h).
+// What pipeline(Program) has cost so far: how many it compiled, the host time spent in the
+// calls and waiting for compiles to finish, and how many calls found one already made; blobs of
+// compiled work read from and written to the disk cache (io/disk_cache.h).
 struct PipelineStats {
   size_t compiled = 0;
   size_t found = 0;
-  double compile_ms = 0;
+  double compile_ms = 0;  // in pipeline()
+  double wait_ms = 0;     // later, until compiles started by pipeline() were done
   size_t disk_hits = 0, disk_stores = 0;
 };
 

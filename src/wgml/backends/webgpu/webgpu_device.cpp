@@ -192,8 +192,9 @@ void WebGpuDevice::execute(const OpCall& call, const std::vector<Tensor>& inputs
 
 Device::CompileStats WebGpuDevice::compile_stats() const {
   const gpu::PipelineStats p = gpu_->pipeline_stats();
-  return {p.compiled, p.compile_ms, std::max(0.0, execute_ms_ - p.compile_ms), p.disk_hits,
-          p.disk_stores};
+  return {p.compiled,  p.compile_ms + p.wait_ms,
+          p.wait_ms,   std::max(0.0, execute_ms_ - p.compile_ms),
+          p.disk_hits, p.disk_stores};
 }
 
 Tensor WebGpuDevice::scratch(const Shape& shape, DType dtype) {

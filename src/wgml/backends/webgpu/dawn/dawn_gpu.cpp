@@ -358,6 +358,7 @@ class DawnGpu : public Gpu {
 
   ~DawnGpu() override {
     pool_->close();
+    release_staging();
     for (const Deferred& d : deferred_)
       p_.bindGroupRelease(d.group);
     for (auto& [key, pipeline] : pipelines_) {
@@ -427,37 +428,49 @@ class DawnGpu : public Gpu {
     if (nbytes == 0) return;
     const uint64_t begin = offset / 4 * 4, end = (offset + nbytes + 3) / 4 * 4;
     WGML_CHECK(end <= src.size(), "webgpu: read past the end of a buffer");
-    WGPUBufferDescriptor descriptor{};
-    descriptor.usage = WGPUBufferUsage_MapRead | WGPUBufferUsage_CopyDst;
-    descriptor.size = end - begin;
-    WGPUBuffer staging = p_.deviceCreateBuffer(device_, &descriptor);
+    WGPUBuffer staging = staging_buffer(end - begin);
     settle();
     end_pass();
     p_.commandEncoderCopyBufferToBuffer(encoder(), handle(src), begin, staging, 0, end - begin);
     flush();
     struct Result {
+      bool done = false;
       WGPUMapAsyncStatus status = WGPUMapAsyncStatus_Error;
       std::string message;
     } result;
+    static const bool spin = [] {
+      const char* env = std::getenv("WGML_READ_WAIT");
+      return env && std::string(env) == "spin";
+    }();
     WGPUBufferMapCallbackInfo callback{};
-    callback.mode = WGPUCallbackMode_WaitAnyOnly;
+    callback.mode = spin ? WGPUCallbackMode_AllowProcessEvents : WGPUCallbackMode_WaitAnyOnly;
     callback.callback = [](WGPUMapAsyncStatus status, WGPUStringView message, void* out, void*) {
       static_cast<Result*>(out)->status = status;
       static_cast<Result*>(out)->message = string_of(message);
+      static_cast<Result*>(out)->done = true;
     };
     callback.userdata1 = &result;
-    wait_for(p_, instance_, p_.bufferMapAsync(staging, WGPUMapMode_Read, 0, end - begin, callback),
-             "reading back a result");
+    const WGPUFuture future =
+        p_.bufferMapAsync(staging, WGPUMapMode_Read, 0, end - begin, callback);
+    if (spin) {
+      const auto start = std::chrono::steady_clock::now();
+      while (!result.done) {
+        p_.instanceProcessEvents(instance_);
+        if (ms_since(start) > timeout_ns() / 1e6) fail("webgpu: reading back a result timed out");
+      }
+    } else {
+      wait_for(p_, instance_, future, "reading back a result");
+    }
     check_alive();
     check_errors("reading a buffer");
     if (result.status != WGPUMapAsyncStatus_Success) {
-      p_.bufferRelease(staging);
+      release_staging();
       fail("webgpu: mapping a result for reading failed: ", result.message);
     }
     const void* mapped = p_.bufferGetConstMappedRange(staging, 0, end - begin);
     std::memcpy(dst, static_cast<const uint8_t*>(mapped) + (offset - begin), nbytes);
     p_.bufferUnmap(staging);
-    p_.bufferRelease(staging);
+    if (staging_size_ > kMaxStagingBytes) release_staging();
   }
 
   // The shader is parsed and validated now (a WGSL error throws here, naming the op); the
@@ -600,6 +613,28 @@ class DawnGpu : public Gpu {
 
   static WGPUBuffer handle(Buffer& b) { return static_cast<DawnBuffer&>(b).handle(); }
 
+  // Reads go through one mappable buffer, kept between reads up to this size: a run's output
+  // read then costs no buffer creation.
+  static constexpr uint64_t kMaxStagingBytes = 64ull << 20;
+  WGPUBuffer staging_buffer(uint64_t nbytes) {
+    if (staging_ && staging_size_ >= nbytes) return staging_;
+    release_staging();
+    WGPUBufferDescriptor descriptor{};
+    descriptor.usage = WGPUBufferUsage_MapRead | WGPUBufferUsage_CopyDst;
+    descriptor.size = size_class(nbytes);
+    if (descriptor.size > info_.max_buffer_size) descriptor.size = nbytes;
+    staging_ = p_.deviceCreateBuffer(device_, &descriptor);
+    WGML_CHECK(staging_, "webgpu: out of memory allocating a ", descriptor.size,
+               "-byte buffer to read results through");
+    staging_size_ = descriptor.size;
+    return staging_;
+  }
+  void release_staging() {
+    if (staging_) p_.bufferRelease(staging_);
+    staging_ = nullptr;
+    staging_size_ = 0;
+  }
+
   WGPUBindGroup bind_group(const DawnPipeline& dawn, const std::vector<Binding>& bindings) {
     std::vector<WGPUBindGroupEntry> entries(bindings.size());
     for (size_t i = 0; i < bindings.size(); ++i) {
@@ -664,7 +699,7 @@ class DawnGpu : public Gpu {
       const auto start = std::chrono::steady_clock::now();
       wait_for(p_, instance_, pipeline.future, "compiling a pipeline");
       pipeline.pending = false;
-      stats_.compile_ms += ms_since(start);
+      stats_.wait_ms += ms_since(start);
       check_alive();
       if (pipeline.pipeline) pipeline.wgsl.clear();  // kept for the error message only
     }
@@ -747,6 +782,8 @@ class DawnGpu : public Gpu {
     std::array<uint32_t, 3> workgroups;
   };
   std::vector<Deferred> deferred_;  // dispatches behind a pipeline still compiling
+  WGPUBuffer staging_ = nullptr;    // see staging_buffer()
+  uint64_t staging_size_ = 0;
   PipelineStats stats_;
   std::unique_ptr<DawnBlobCache> cache_;  // after the device in destruction: Dawn may call it
 };
