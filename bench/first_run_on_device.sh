@@ -8,12 +8,7 @@
 # lands in $OUT/first_runs.txt.
 set -uo pipefail
 . bench/device_env.sh
-OUT=${OUT:-/tmp}
-if [ -z "${SKIP_YARDSTICK:-}" ]; then
-  echo "== models (replayed)"
-  OUT=$OUT timeout 330 python3 .devbench/h100_models.py $B/wgml \
-    "${MODELS:-mobilenet_v2,efficientnet_b0,resnet50,resnet18,vit_b_16,encoder}" 2>&1 | tail -16
-fi
+[ -n "${SKIP_YARDSTICK:-}" ] || run_yardstick
 echo "== first runs: process wall time | wgml's first-run lines"
 for f in /tmp/h100m/*.onnx; do
   n=$(basename "$f" .onnx); m=${n%%.*}
@@ -27,7 +22,7 @@ for f in /tmp/h100m/*.onnx; do
       wall_ms=$(( ($(date +%s%N) - start) / 1000000 ))
       printf "%-28s %-12s %-5s %6d ms | %s | %s\n" "$n" "$bin" "$run" "$wall_ms" \
         "$(grep -ao 'first run [0-9.]* [ms]*' "$log" | head -1)" \
-        "$(grep -a 'pipelines compiled' "$log" | sed 's/^first run: //')" | tee -a "$OUT/first_runs.txt"
+        "$(grep -a '^compiling:' "$log")" | tee -a "$OUT/first_runs.txt"
     done
     rm -rf "$cache"
   done

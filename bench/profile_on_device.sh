@@ -6,10 +6,7 @@
 # build-device/bin name beside it compares kernels). The profiles land in $OUT/profiles.txt.
 set -uo pipefail
 . bench/device_env.sh
-OUT=${OUT:-/tmp}
-echo "== models (replayed)"
-OUT=$OUT timeout 330 python3 .devbench/h100_models.py $B/wgml \
-  "${MODELS:-mobilenet_v2,efficientnet_b0,resnet50,resnet18,vit_b_16,encoder}" 2>&1 | tail -16
+run_yardstick
 echo "== profiles"
 for f in /tmp/h100m/*.onnx; do
   n=$(basename "$f" .onnx); m=${n%%.*}

@@ -16,9 +16,7 @@ done
 echo "== extra conformance"
 $B/wgml_onnx_conformance --device webgpu --data build/onnx_extra_cases 2>&1 | grep -E "pass|FAIL" | head
 echo "== bench ops"; timeout 200 $B/wgml bench ops --device webgpu --repeat 5 2>&1 | tail -14
-echo "== models (replayed)"
-OUT=${OUT:-/tmp} timeout 330 python3 .devbench/h100_models.py $B/wgml \
-  "${MODELS:-mobilenet_v2,efficientnet_b0,resnet50,resnet18,vit_b_16,encoder}" 2>&1 | tail -16
+run_yardstick
 echo "== the same files node by node (--eager)"
 for f in /tmp/h100m/*.onnx; do
   n=$(basename "$f"); m=${n%%.*}

@@ -34,8 +34,10 @@ const char* kRunUsage =
     "                          its kernel launches and later runs replay them)\n"
     "  --profile               after the timed runs, time each recorded kernel launch alone\n"
     "                          (replayed 20 times, waited for) and list the kernels by GPU time\n"
-    "The first run's time includes compiling the device's kernels; every time covers reading\n"
-    "the outputs back to the host.\n";
+    "The first run's time includes compiling the device's kernels (the 'compiling:' line says\n"
+    "how many and how long); compiled kernels are kept on disk for later processes, in\n"
+    "$WGML_CACHE_DIR, else ~/.cache/wgml (WGML_CACHE_DIR=off: no cache). Every time covers\n"
+    "reading the outputs back to the host.\n";
 
 struct RunOptions {
   std::string model;
@@ -282,7 +284,7 @@ int run_command(const std::vector<std::string>& args) {
               << format_ms(*std::max_element(times.begin(), times.end())) << ")";
   std::cout << "; inputs uploaded and outputs read back each time\n";
   if (after.pipelines > 0)
-    std::cout << "first run: " << after.pipelines - before.pipelines << " pipelines compiled in "
+    std::cout << "compiling: " << after.pipelines - before.pipelines << " pipelines in "
               << format_ms(after.compile_ms - before.compile_ms) << " ("
               << format_ms(after.wait_ms - before.wait_ms)
               << " of it waiting for background compiles; compiled blobs: "
