@@ -3,7 +3,7 @@ BUILD_DIR ?= build
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 JOBS ?= $(shell nproc)
 
-.PHONY: all setup configure build test demo bench format clean
+.PHONY: all setup configure build test demo bench bench-device format clean
 
 all: build
 
@@ -30,6 +30,14 @@ demo: build
 bench: build
 	/usr/bin/python3 tests/models/export_models.py --opsets 17 --link $(BUILD_DIR)/models
 	/usr/bin/python3 bench/models_table.py $(BUILD_DIR)
+
+# What a lent GPU machine needs (device tool): the binaries built with a static libstdc++ in
+# build-device, the Vulkan loader packages and the yardstick beside them; prints the device call.
+bench-device: setup
+	cmake -S . -B build-device -G Ninja -DCMAKE_BUILD_TYPE=Release \
+	  -DCMAKE_EXE_LINKER_FLAGS="-static-libstdc++ -static-libgcc"
+	cmake --build build-device -j $(JOBS) --target wgml_cli wgml_op_tests wgml_onnx_conformance
+	bash bench/prepare_device.sh
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.h')

@@ -11,7 +11,9 @@ OUT=${OUT:-/tmp}
 # ONNX Runtime and wgml on them; its table lands on stdout and in $OUT/models.json.
 run_yardstick() {
   echo "== models (replayed)"
-  OUT=$OUT timeout 330 python3 .devbench/h100_models.py $B/wgml \
+  local yardstick=build-device/yardstick/h100_models.py
+  [ -f $yardstick ] || yardstick=.devbench/h100_models.py
+  OUT=$OUT timeout 330 python3 $yardstick $B/wgml \
     "${MODELS:-mobilenet_v2,efficientnet_b0,resnet50,resnet18,vit_b_16,encoder}" 2>&1 | tail -16
 }
 $B/wgml devices 2>&1 | tail -2
