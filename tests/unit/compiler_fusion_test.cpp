@@ -1,6 +1,6 @@
 // Elementwise fusion (compiler/fuse_elementwise), epilogue fusion (compiler/fuse_epilogue) and the
 // rewrites before them (common subexpressions merged, batch norms folded, layer norms
-// recognised, scalings moved past matmuls):
+// recognised, scalings moved past matmuls, residual adds moved before views):
 // which nodes merge, and that a fused graph computes what the unfused one does: bit for bit on
 // the CPU (fused expressions round where the unfused graph stored float32), to float32 rounding
 // on WebGPU.
@@ -14,6 +14,7 @@
 #include "wgml/compiler/graph_executor.h"
 #include "wgml/compiler/merge_common.h"
 #include "wgml/compiler/move_scales.h"
+#include "wgml/compiler/move_views.h"
 #include "wgml/graph/graph_builder.h"
 #include "wgml/runtime/dispatch.h"
 
@@ -349,6 +350,53 @@ TEST(CompilerRewrite, CommonSubexpressionsMerge) {
     one.outputs = {g.outputs[o]};
     EXPECT_EQ(got.at(o).to_vector<float>(), unfused(one, {in})) << o;
   }
+}
+
+// An output projection as the TorchScript exporter writes it: x @ w viewed back to [B, S, E]
+// (reshape to [S, B, E], permute) plus the residual r; the graph also returns shape(x @ w).
+void build_projection(Graph& g, int64_t batch) {
+  GraphBuilder b(g);
+  const ValueId x = b.input("x", DType::Float32, true, {{4 * batch, ""}, {8, ""}});
+  const ValueId r = b.input("r", DType::Float32, true, {{batch, ""}, {4, ""}, {8, ""}});
+  const ValueId mm = b.add("matmul", {x, b.constant(values({8, 8}, 0.6f))}).at(0);
+  const ValueId seq = b.add("reshape", {mm}, {{"shape", Ints{4, batch, 8}}}).at(0);
+  const ValueId u = b.add("permute", {seq}, {{"perm", Ints{1, 0, 2}}}).at(0);
+  const ValueId sum = b.add("add", {b.add("relu", {r}).at(0), u}).at(0);
+  b.set_outputs({sum, b.add(kShapeOp, {mm}).at(0)}, {"y", "shape"});
+}
+
+TEST(CompilerRewrite, ResidualAddsMoveBeforeTheViewsOfAProduct) {
+  const auto takes = [](const std::string& op) { return op == "matmul"; };
+  Graph g;
+  build_projection(g, 1);
+  const Graph moved = compiler::move_views_past_adds(g, takes);
+  // The residual undone (permute, reshape) before the add, the views after it.
+  ASSERT_EQ(moved.nodes.size(), g.nodes.size() + 2);
+  const Node* add = nullptr;
+  for (const Node& node : moved.nodes)
+    if (node.op == "add") add = &node;
+  ASSERT_NE(add, nullptr);
+  const int producer = moved.value(add->inputs[0]).producer;  // the matmul's product itself
+  ASSERT_GE(producer, 0);
+  EXPECT_EQ(moved.nodes[static_cast<size_t>(producer)].op, "matmul");
+  // Shape reads no data: the product is fused away and its shape still comes out.
+  const Graph fused = compiler::fuse_epilogues(compiler::fuse_elementwise(moved), takes);
+  EXPECT_EQ(count(fused, "add"), 0u);
+  EXPECT_EQ(count(fused, "matmul"), 1u);
+  GraphExecutor on_gpu(g, webgpu_device());
+  for (float seed : {0.7f, -1.3f}) {
+    const Tensor x = values({4, 8}, seed), r = values({1, 4, 8}, 1.1f * seed);
+    const std::vector<Tensor> got = on_gpu.run({x, r});
+    const std::vector<float> y = got.at(0).to_vector<float>(), want = unfused(g, {x, r});
+    ASSERT_EQ(y.size(), want.size());
+    for (size_t i = 0; i < y.size(); ++i)
+      EXPECT_NEAR(y[i], want[i], 1e-5 * (1 + std::abs(want[i]))) << i;
+    EXPECT_EQ(got.at(1).to_vector<int64_t>(), (std::vector<int64_t>{4, 8}));
+  }
+  // At batch 2 the residual undone would need a copy (the reshape merges strided dims): kept.
+  Graph two;
+  build_projection(two, 2);
+  EXPECT_EQ(compiler::move_views_past_adds(two, takes).nodes.size(), two.nodes.size());
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "wgml/compiler/fold_batch_norm.h"
@@ -12,6 +13,7 @@
 #include "wgml/compiler/lower_gemm.h"
 #include "wgml/compiler/merge_common.h"
 #include "wgml/compiler/move_scales.h"
+#include "wgml/compiler/move_views.h"
 #include "wgml/core/error.h"
 #include "wgml/ops/op_table.h"
 #include "wgml/runtime/dispatch.h"
@@ -48,14 +50,16 @@ Tensor narrow_to_count(const Tensor& whole, const Tensor& count, EagerRuntime& r
 // The compiler's passes, in order. On every device: common subexpressions merge, inference
 // batch norms fold into their convs (or become a scale and shift), and layer norms spelled out
 // step by step become layer_norm nodes. Where the device finishes matmuls and convs with
-// epilogues (WebGPU), gemm nodes are lowered to matmul and elementwise nodes and scalar scalings
-// move past matmuls first, so that they end up in one.
+// epilogues (WebGPU), gemm nodes are lowered to matmul and elementwise nodes, scalar scalings
+// move past matmuls and residual adds before the views of a product first, so that they end up
+// in one.
 graph::Graph compile(const graph::Graph& graph, Device& device) {
   const auto takes = [&device](const std::string& op) { return device.takes_epilogue(op); };
   const graph::Graph folded = compiler::fuse_layer_norms(
       compiler::fold_batch_norms(compiler::merge_common_subexpressions(graph)));
   if (!takes("matmul")) return compiler::fuse_elementwise(folded);
-  const graph::Graph lowered = compiler::move_scales_past_matmuls(compiler::lower_gemms(folded));
+  const graph::Graph lowered = compiler::move_views_past_adds(
+      compiler::move_scales_past_matmuls(compiler::lower_gemms(folded)), takes);
   return compiler::fuse_epilogues(compiler::fuse_elementwise(lowered), takes);
 }
 
@@ -134,6 +138,22 @@ Shape GraphExecutor::shape_of_value(ValueId id, const std::vector<Tensor>& value
   const graph::Value& v = graph_.value(id);
   if (v.placement == Placement::Constant) return v.constant.shape();
   const Tensor& t = values[static_cast<size_t>(id)];
+  if (!t.defined() && v.shape_known) {
+    // Fused away (graph::reader_counts): the shape from the symbols the inputs bound.
+    Shape shape;
+    for (const graph::SymDim& d : v.shape) {
+      const std::optional<int64_t> size =
+          graph::dim_expr(d).evaluate([&](const std::string& symbol) -> std::optional<int64_t> {
+            const auto it = bound_symbols_.find(symbol);
+            if (it == bound_symbols_.end()) return std::nullopt;
+            return it->second;
+          });
+      WGML_CHECK(size.has_value(), "value '", v.name, "' was not computed and its shape ",
+                 graph::sym_shape_str(v.shape), " is not known from the inputs");
+      shape.push_back(*size);
+    }
+    return shape;
+  }
   WGML_CHECK(t.defined(), "value '", v.name, "' was read before it was computed");
   return t.shape();
 }
@@ -363,8 +383,14 @@ std::vector<Tensor> GraphExecutor::replay(const Replay& r, const std::vector<Ten
 
 std::vector<Tensor> GraphExecutor::run_nodes(const std::vector<Tensor>& inputs) {
   std::vector<Tensor> values(graph_.values.size());
-  for (size_t i = 0; i < inputs.size(); ++i)
+  bound_symbols_.clear();
+  for (size_t i = 0; i < inputs.size(); ++i) {
     values[static_cast<size_t>(graph_.inputs[i].value)] = inputs[i];
+    const graph::InputSpec& spec = graph_.inputs[i];
+    for (size_t d = 0; d < spec.shape.size() && d < inputs[i].rank(); ++d)
+      if (!spec.shape[d].is_static() && spec.shape[d].expr.is_constant())
+        bound_symbols_[spec.shape[d].symbol] = inputs[i].shape()[d];
+  }
 
   EagerRuntime on_device(&device_);
   EagerRuntime on_cpu(&cpu_device());

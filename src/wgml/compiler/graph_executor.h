@@ -58,8 +58,9 @@ class GraphExecutor {
   Device& device_;
   ProgressFn progress_;
   bool first_run_ = true;
-  std::vector<Tensor> device_constants_;  // per value id; uploaded lazily
-  std::vector<int> last_use_;             // per value id: the last node reading it
+  std::vector<Tensor> device_constants_;          // per value id; uploaded lazily
+  std::vector<int> last_use_;                     // per value id: the last node reading it
+  std::map<std::string, int64_t> bound_symbols_;  // this run's input symbols ("batch" = 4)
   // Per control-flow node and body (Loop: its body; If: then, else): the body's executor, made
   // when first needed and kept, so its constants upload once.
   std::map<std::pair<size_t, size_t>, std::unique_ptr<GraphExecutor>> bodies_;

@@ -1,6 +1,9 @@
 #include "wgml/core/shape.h"
 
 #include <algorithm>
+#include <optional>
+#include <utility>
+#include <vector>
 
 #include "wgml/core/error.h"
 
@@ -67,6 +70,41 @@ std::vector<int> normalize_axes(const std::vector<int64_t>& axes, size_t rank,
     out.push_back(a);
   }
   std::sort(out.begin(), out.end());
+  return out;
+}
+
+// Strides that show a tensor of `shape`/`strides` as `target` (same element count) without
+// moving data, as PyTorch's view does: each run of dims that are contiguous with one another
+// must split or merge into a run of target dims of the same element count. None when the
+// layout does not allow it (then reshape copies).
+std::optional<Strides> view_strides(const Shape& shape, const Strides& strides,
+                                    const Shape& target) {
+  Strides out(target.size(), 1);
+  if (shape_numel(target) == 0) return contiguous_strides(target);
+  std::vector<std::pair<int64_t, int64_t>> dims;  // (size, stride), size-1 dims dropped
+  for (size_t d = 0; d < shape.size(); ++d)
+    if (shape[d] != 1) dims.emplace_back(shape[d], strides[d]);
+  size_t next = target.size();  // target dims are assigned from the innermost out
+  size_t end = dims.size();
+  while (end > 0) {
+    size_t begin = end - 1;
+    int64_t run = dims[begin].first;
+    while (begin > 0 && dims[begin - 1].second == dims[begin].second * dims[begin].first)
+      run *= dims[--begin].first;
+    int64_t covered = 1, stride = dims[end - 1].second;
+    while (covered < run) {
+      if (next == 0) return std::nullopt;
+      --next;
+      out[next] = stride;
+      stride *= target[next];
+      covered *= target[next];
+    }
+    if (covered != run) return std::nullopt;
+    end = begin;
+  }
+  while (next > 0) {
+    if (target[--next] != 1) return std::nullopt;
+  }
   return out;
 }
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,10 @@ inline constexpr size_t kMaxRank = 64;
 
 int64_t shape_numel(const Shape& shape);
 Strides contiguous_strides(const Shape& shape);
+// Strides that show a tensor of `shape`/`strides` as `target` (same element count) without
+// moving data, as PyTorch's view does; none when the layout does not allow it.
+std::optional<Strides> view_strides(const Shape& shape, const Strides& strides,
+                                    const Shape& target);
 std::string shape_str(const Shape& shape);  // "[2, 3]"
 
 // Size arithmetic on values a model controls (dims, pads, strides, repeats): raises with `where`

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
 
 #include "wgml/core/error.h"
 #include "wgml/ops/op_table.h"
@@ -126,9 +127,34 @@ void rethrow_at(const Node& node, const std::exception& error) {
   throw Error(message);
 }
 
+std::set<std::string> input_symbols(const Graph& graph) {
+  std::set<std::string> symbols;
+  for (const InputSpec& spec : graph.inputs)
+    for (const SymDim& d : spec.shape)
+      if (!d.is_static() && d.expr.is_constant()) symbols.insert(d.symbol);
+  return symbols;
+}
+
+bool shape_from_inputs(const Graph& graph, ValueId v, const std::set<std::string>& symbols) {
+  const Value& value = graph.value(v);
+  if (!value.shape_known) return false;
+  std::set<std::string> used;
+  for (const SymDim& d : value.shape)
+    if (!d.is_static()) dim_expr(d).collect_symbols(used);
+  for (const std::string& s : used)
+    if (!symbols.count(s)) return false;
+  return true;
+}
+
 std::vector<int> reader_counts(const Graph& graph) {
+  const std::set<std::string> symbols = input_symbols(graph);
   std::vector<int> readers(graph.values.size(), 0);
   for (const Node& node : graph.nodes) {
+    // Shape reads no data: where the executor can tell the shape without the tensor, it needs
+    // none, and the value may be fused away.
+    if (node.op == kShapeOp && node.inputs.size() == 1 &&
+        shape_from_inputs(graph, node.inputs[0], symbols))
+      continue;
     for (ValueId v : node.inputs)
       if (v != kNoValue) ++readers[static_cast<size_t>(v)];
     for (const auto& [name, v] : node.attr_inputs)

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -133,8 +134,15 @@ std::vector<ValueId> device_constants(const Graph& graph);
 void remove_dead_nodes(Graph& graph);
 
 // Per value: how many input slots (attribute inputs included) read it, plus one for each time the
-// graph returns it, so a value read once and by nothing else has exactly 1.
+// graph returns it, so a value read once and by nothing else has exactly 1. A kShapeOp node
+// does not count where its input's shape is known from the input symbols alone
+// (shape_from_inputs): the executor then tells that shape without the tensor, so a pass may
+// fuse the value away.
 std::vector<int> reader_counts(const Graph& graph);
+// The plain symbols of the graph inputs' dims ("batch"), which a run binds.
+std::set<std::string> input_symbols(const Graph& graph);
+// Whether value v's shape is known and every dim is a number or an expression over `symbols`.
+bool shape_from_inputs(const Graph& graph, ValueId v, const std::set<std::string>& symbols);
 
 // Sets every value's producer from the node list (after a pass reordered or replaced nodes):
 // the index of the node writing it, -1 for inputs, constants and values nothing writes now.
