@@ -33,15 +33,7 @@ int64_t constant_channels(const Graph& g, const Node& bn) {
 
 ValueId add_constant(Graph& g, const std::string& name, const std::vector<double>& values,
                      const Shape& shape) {
-  graph::Value v;
-  v.name = name;
-  v.placement = graph::Placement::Constant;
-  v.shape_known = true;
-  for (int64_t d : shape)
-    v.shape.push_back(graph::SymDim(d, ""));
-  v.constant = Tensor::from_vector(values, shape, DType::Float32);
-  g.values.push_back(v);
-  return static_cast<ValueId>(g.values.size() - 1);
+  return graph::add_constant(g, name, Tensor::from_vector(values, shape, DType::Float32));
 }
 
 // The conv that alone produces `x`, with constant float32 weights [C, ...] and bias, or null.

@@ -140,19 +140,6 @@ std::optional<Found> match(const Matcher& m, int n) {
   return f;
 }
 
-ValueId ones(Graph& g, const Shape& shape) {
-  graph::Value v;
-  v.name = "layer_norm_ones_" + std::to_string(g.values.size());
-  v.placement = graph::Placement::Constant;
-  v.shape_known = true;
-  for (int64_t d : shape)
-    v.shape.push_back(graph::SymDim(d, ""));
-  v.constant = Tensor::from_vector(
-      std::vector<float>(static_cast<size_t>(shape_numel(shape)), 1.0f), shape, DType::Float32);
-  g.values.push_back(v);
-  return static_cast<ValueId>(g.values.size() - 1);
-}
-
 }  // namespace
 
 Graph fuse_layer_norms(const Graph& g) {
@@ -172,7 +159,10 @@ Graph fuse_layer_norms(const Graph& g) {
       Shape normalized;
       for (size_t a = static_cast<size_t>(f->axis); a < xs.size(); ++a)
         normalized.push_back(xs[a].value);
-      gamma = ones(out, normalized);
+      gamma = graph::add_constant(
+          out, "layer_norm_ones_" + std::to_string(out.values.size()),
+          Tensor::from_vector(std::vector<float>(static_cast<size_t>(shape_numel(normalized)), 1),
+                              normalized, DType::Float32));
     }
     ln.source = g.nodes[n].source + " ... " + ln.source + " (a layer norm)";
     ln.op = "layer_norm";

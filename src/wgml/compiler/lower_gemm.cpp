@@ -25,11 +25,8 @@ class Emitter {
     return static_cast<ValueId>(g_.values.size() - 1);
   }
   ValueId scalar(double x) {
-    const ValueId id = value({}, true);
-    graph::Value& v = g_.values[static_cast<size_t>(id)];
-    v.placement = graph::Placement::Constant;
-    v.constant = Tensor::scalar(x, DType::Float32);
-    return id;
+    return graph::add_constant(g_, "lowered_" + std::to_string(g_.values.size()),
+                               Tensor::scalar(x, DType::Float32));
   }
   // Node `op` of `inputs` writing `out`.
   void node(const std::string& op, std::vector<ValueId> inputs, ValueId out) {

@@ -165,6 +165,19 @@ std::vector<int> reader_counts(const Graph& graph) {
   return readers;
 }
 
+ValueId add_constant(Graph& graph, const std::string& name, const Tensor& constant) {
+  Value v;
+  v.name = name;
+  v.placement = Placement::Constant;
+  v.dtype = constant.dtype();
+  v.shape_known = true;
+  for (int64_t d : constant.shape())
+    v.shape.push_back(SymDim(d, ""));
+  v.constant = constant;
+  graph.values.push_back(v);
+  return static_cast<ValueId>(graph.values.size() - 1);
+}
+
 void set_producers(Graph& graph) {
   for (Value& v : graph.values)
     v.producer = -1;

@@ -144,6 +144,8 @@ std::set<std::string> input_symbols(const Graph& graph);
 // Whether value v's shape is known and every dim is a number or an expression over `symbols`.
 bool shape_from_inputs(const Graph& graph, ValueId v, const std::set<std::string>& symbols);
 
+// Appends a constant value holding `constant` (a CPU tensor; its shape static) and returns it.
+ValueId add_constant(Graph& graph, const std::string& name, const Tensor& constant);
 // Sets every value's producer from the node list (after a pass reordered or replaced nodes):
 // the index of the node writing it, -1 for inputs, constants and values nothing writes now.
 void set_producers(Graph& graph);
