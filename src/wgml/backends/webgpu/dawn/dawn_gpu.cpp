@@ -434,33 +434,18 @@ class DawnGpu : public Gpu {
     p_.commandEncoderCopyBufferToBuffer(encoder(), handle(src), begin, staging, 0, end - begin);
     flush();
     struct Result {
-      bool done = false;
       WGPUMapAsyncStatus status = WGPUMapAsyncStatus_Error;
       std::string message;
     } result;
-    static const bool spin = [] {
-      const char* env = std::getenv("WGML_READ_WAIT");
-      return env && std::string(env) == "spin";
-    }();
     WGPUBufferMapCallbackInfo callback{};
-    callback.mode = spin ? WGPUCallbackMode_AllowProcessEvents : WGPUCallbackMode_WaitAnyOnly;
+    callback.mode = WGPUCallbackMode_WaitAnyOnly;
     callback.callback = [](WGPUMapAsyncStatus status, WGPUStringView message, void* out, void*) {
       static_cast<Result*>(out)->status = status;
       static_cast<Result*>(out)->message = string_of(message);
-      static_cast<Result*>(out)->done = true;
     };
     callback.userdata1 = &result;
-    const WGPUFuture future =
-        p_.bufferMapAsync(staging, WGPUMapMode_Read, 0, end - begin, callback);
-    if (spin) {
-      const auto start = std::chrono::steady_clock::now();
-      while (!result.done) {
-        p_.instanceProcessEvents(instance_);
-        if (ms_since(start) > timeout_ns() / 1e6) fail("webgpu: reading back a result timed out");
-      }
-    } else {
-      wait_for(p_, instance_, future, "reading back a result");
-    }
+    wait_for(p_, instance_, p_.bufferMapAsync(staging, WGPUMapMode_Read, 0, end - begin, callback),
+             "reading back a result");
     check_alive();
     check_errors("reading a buffer");
     if (result.status != WGPUMapAsyncStatus_Success) {
