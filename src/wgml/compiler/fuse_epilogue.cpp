@@ -24,9 +24,13 @@ bool float_device_value(const Graph& g, ValueId v) {
 
 Graph fuse_epilogues(const Graph& g, const std::function<bool(const std::string& op)>& takes) {
   // Per value: the nodes reading it (a node once, however many of its slots do) and whether
-  // the graph returns it.
+  // the graph returns it. Shape nodes count as graph::reader_counts counts them.
+  const std::set<std::string> symbols = graph::input_symbols(g);
   std::vector<std::vector<size_t>> readers(g.values.size());
   for (size_t n = 0; n < g.nodes.size(); ++n) {
+    if (g.nodes[n].op == graph::kShapeOp && g.nodes[n].inputs.size() == 1 &&
+        graph::shape_from_inputs(g, g.nodes[n].inputs[0], symbols))
+      continue;
     auto note = [&](ValueId v) {
       auto& r = readers[static_cast<size_t>(v)];
       if (r.empty() || r.back() != n) r.push_back(n);

@@ -388,7 +388,7 @@ std::vector<Tensor> GraphExecutor::run_nodes(const std::vector<Tensor>& inputs) 
     values[static_cast<size_t>(graph_.inputs[i].value)] = inputs[i];
     const graph::InputSpec& spec = graph_.inputs[i];
     for (size_t d = 0; d < spec.shape.size() && d < inputs[i].rank(); ++d)
-      if (!spec.shape[d].is_static() && spec.shape[d].expr.is_constant())
+      if (graph::is_plain_symbol(spec.shape[d]))
         bound_symbols_[spec.shape[d].symbol] = inputs[i].shape()[d];
   }
 

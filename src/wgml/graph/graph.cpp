@@ -127,11 +127,15 @@ void rethrow_at(const Node& node, const std::exception& error) {
   throw Error(message);
 }
 
+bool is_plain_symbol(const SymDim& dim) {
+  return !dim.is_static() && dim_expr(dim) == SymExpr::symbol(dim.symbol);
+}
+
 std::set<std::string> input_symbols(const Graph& graph) {
   std::set<std::string> symbols;
   for (const InputSpec& spec : graph.inputs)
     for (const SymDim& d : spec.shape)
-      if (!d.is_static() && d.expr.is_constant()) symbols.insert(d.symbol);
+      if (is_plain_symbol(d)) symbols.insert(d.symbol);
   return symbols;
 }
 

@@ -139,6 +139,8 @@ void remove_dead_nodes(Graph& graph);
 // (shape_from_inputs): the executor then tells that shape without the tensor, so a pass may
 // fuse the value away.
 std::vector<int> reader_counts(const Graph& graph);
+// Whether the dim is a symbol alone ("batch"), not an expression over symbols.
+bool is_plain_symbol(const SymDim& dim);
 // The plain symbols of the graph inputs' dims ("batch"), which a run binds.
 std::set<std::string> input_symbols(const Graph& graph);
 // Whether value v's shape is known and every dim is a number or an expression over `symbols`.
