@@ -28,9 +28,7 @@ Graph fuse_epilogues(const Graph& g, const std::function<bool(const std::string&
   const std::set<std::string> symbols = graph::input_symbols(g);
   std::vector<std::vector<size_t>> readers(g.values.size());
   for (size_t n = 0; n < g.nodes.size(); ++n) {
-    if (g.nodes[n].op == graph::kShapeOp && g.nodes[n].inputs.size() == 1 &&
-        graph::shape_from_inputs(g, g.nodes[n].inputs[0], symbols))
-      continue;
+    if (graph::reads_no_data(g, g.nodes[n], symbols)) continue;
     auto note = [&](ValueId v) {
       auto& r = readers[static_cast<size_t>(v)];
       if (r.empty() || r.back() != n) r.push_back(n);
@@ -80,10 +78,8 @@ Graph fuse_epilogues(const Graph& g, const std::function<bool(const std::string&
         args.push_back(value);
         continue;
       }
-      const graph::Value& in = g.value(v);
-      if (in.placement == graph::Placement::Constant && in.constant.numel() == 1 &&
-          in.dtype == DType::Float32) {  // a literal: no binding (gelu's 1/sqrt(2), a scale)
-        args.push_back(expr::Expr(in.constant.to_vector<double>().at(0)));
+      if (const std::optional<double> c = graph::float32_scalar(g, v)) {
+        args.push_back(expr::Expr(*c));  // a literal: no binding (gelu's 1/sqrt(2), a scale)
         continue;
       }
       size_t k = 0;

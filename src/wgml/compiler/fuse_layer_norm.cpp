@@ -35,14 +35,6 @@ struct Matcher {
     return &node;
   }
   int read_by(ValueId v) const { return counts[static_cast<size_t>(v)]; }
-  bool scalar_constant(ValueId v, double* value = nullptr) const {
-    const graph::Value& c = g.value(v);
-    if (c.placement != graph::Placement::Constant || c.dtype != DType::Float32 ||
-        c.constant.numel() != 1)
-      return false;
-    if (value) *value = c.constant.to_vector<double>()[0];
-    return true;
-  }
   // A float32 constant that broadcasts over the trailing `normalized` dims alone.
   bool affine_constant(ValueId v, const Shape& normalized) const {
     const graph::Value& c = g.value(v);
@@ -92,18 +84,18 @@ std::optional<Found> match(const Matcher& m, int n) {
   const Node* add = m.made_by(sqrt->inputs[0], "add");
   if (!add || m.read_by(sqrt->inputs[0]) != 1) return std::nullopt;
   Found f;
-  const int v_slot = m.scalar_constant(add->inputs[1], &f.epsilon)   ? 0
-                     : m.scalar_constant(add->inputs[0], &f.epsilon) ? 1
-                                                                     : -1;
-  if (v_slot < 0) return std::nullopt;
-  const ValueId v = add->inputs[static_cast<size_t>(v_slot)];
+  // mean(d^2) + eps, either way round.
+  const size_t eps_slot = graph::float32_scalar(g, add->inputs[1]) ? 1 : 0;
+  const std::optional<double> epsilon = graph::float32_scalar(g, add->inputs[eps_slot]);
+  if (!epsilon) return std::nullopt;
+  f.epsilon = *epsilon;
+  const ValueId v = add->inputs[1 - eps_slot];
   const Node* var = m.made_by(v, "mean");
   if (!var || m.read_by(v) != 1) return std::nullopt;
   const ValueId p = var->inputs[0];
   const Node* square = m.made_by(p, "pow");
-  double two = 0;
-  const bool is_pow =
-      square && square->inputs[0] == d && m.scalar_constant(square->inputs[1], &two) && two == 2.0;
+  const bool is_pow = square && square->inputs[0] == d &&
+                      graph::float32_scalar(g, square->inputs[1]) == std::optional<double>(2.0);
   if (!is_pow) square = m.made_by(p, "mul");
   const bool is_mul = !is_pow && square && square->inputs[0] == d && square->inputs[1] == d;
   if ((!is_pow && !is_mul) || m.read_by(p) != 1 || m.read_by(d) != (is_pow ? 2 : 3))

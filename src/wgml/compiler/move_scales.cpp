@@ -12,12 +12,6 @@ using graph::Graph;
 using graph::Node;
 using graph::ValueId;
 
-bool scalar_constant(const Graph& g, ValueId v) {
-  const graph::Value& value = g.value(v);
-  return value.placement == graph::Placement::Constant && value.dtype == DType::Float32 &&
-         value.constant.numel() == 1;
-}
-
 }  // namespace
 
 Graph move_scales_past_matmuls(const Graph& g) {
@@ -51,9 +45,9 @@ Graph move_scales_past_matmuls(const Graph& g) {
         if ((producer.op != "mul" && !divides) || producer.inputs.size() != 2 ||
             dropped[static_cast<size_t>(p)])
           break;
-        const int s = scalar_constant(out, producer.inputs[1])               ? 1
-                      : !divides && scalar_constant(out, producer.inputs[0]) ? 0
-                                                                             : -1;
+        const int s = graph::float32_scalar(out, producer.inputs[1]).has_value()               ? 1
+                      : !divides && graph::float32_scalar(out, producer.inputs[0]).has_value() ? 0
+                                                                                               : -1;
         const ValueId other = s < 0 ? graph::kNoValue : producer.inputs[static_cast<size_t>(1 - s)];
         if (other == graph::kNoValue || out.value(other).dtype != DType::Float32 ||
             graph::sym_shape_str(out.value(other).shape) !=

@@ -150,15 +150,26 @@ bool shape_from_inputs(const Graph& graph, ValueId v, const std::set<std::string
   return true;
 }
 
+bool reads_no_data(const Graph& graph, const Node& node, const std::set<std::string>& symbols) {
+  return node.op == kShapeOp && node.inputs.size() == 1 &&
+         shape_from_inputs(graph, node.inputs[0], symbols);
+}
+
+std::optional<double> float32_scalar(const Graph& graph, ValueId v) {
+  const Value& value = graph.value(v);
+  if (value.placement != Placement::Constant || value.dtype != DType::Float32 ||
+      value.constant.numel() != 1)
+    return std::nullopt;
+  return value.constant.to_vector<double>().at(0);
+}
+
 std::vector<int> reader_counts(const Graph& graph) {
   const std::set<std::string> symbols = input_symbols(graph);
   std::vector<int> readers(graph.values.size(), 0);
   for (const Node& node : graph.nodes) {
     // Shape reads no data: where the executor can tell the shape without the tensor, it needs
     // none, and the value may be fused away.
-    if (node.op == kShapeOp && node.inputs.size() == 1 &&
-        shape_from_inputs(graph, node.inputs[0], symbols))
-      continue;
+    if (reads_no_data(graph, node, symbols)) continue;
     for (ValueId v : node.inputs)
       if (v != kNoValue) ++readers[static_cast<size_t>(v)];
     for (const auto& [name, v] : node.attr_inputs)

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -145,6 +146,11 @@ bool is_plain_symbol(const SymDim& dim);
 std::set<std::string> input_symbols(const Graph& graph);
 // Whether value v's shape is known and every dim is a number or an expression over `symbols`.
 bool shape_from_inputs(const Graph& graph, ValueId v, const std::set<std::string>& symbols);
+// A kShapeOp node whose input's shape the input symbols tell: it needs no tensor, so passes do
+// not count it as a reader (`symbols`: input_symbols(graph)).
+bool reads_no_data(const Graph& graph, const Node& node, const std::set<std::string>& symbols);
+// The value of a float32 constant of one element (a scale, an epsilon), if v is one.
+std::optional<double> float32_scalar(const Graph& graph, ValueId v);
 
 // Appends a constant value holding `constant` (a CPU tensor; its shape static) and returns it.
 ValueId add_constant(Graph& graph, const std::string& name, const Tensor& constant);

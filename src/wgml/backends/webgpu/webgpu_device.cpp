@@ -160,7 +160,6 @@ bool WebGpuDevice::takes_epilogue(const std::string& op) const {
 
 void WebGpuDevice::execute(const OpCall& call, const std::vector<Tensor>& inputs,
                            std::vector<Tensor>& outputs) {
-  const auto start = std::chrono::steady_clock::now();
   struct Timer {  // adds the call's host time on every way out, a thrown error included
     std::chrono::steady_clock::time_point start;
     double& total;
@@ -168,7 +167,7 @@ void WebGpuDevice::execute(const OpCall& call, const std::vector<Tensor>& inputs
       total += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
                    .count();
     }
-  } timer{start, execute_ms_};
+  } timer{std::chrono::steady_clock::now(), execute_ms_};
   switch (call.op->kind) {
     case OpKind::Elementwise:
       wgsl::run_elementwise(call, inputs, outputs[0], *this);
